@@ -1,0 +1,1 @@
+"""HTTP edge: auth, error envelope, body decoding, routing helpers."""

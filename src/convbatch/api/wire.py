@@ -1,0 +1,82 @@
+"""Decoding request bodies into msgspec Structs, and encoding responses.
+
+Every rejection names the offending field the way a client wrote it (``recipient_and_params[3].
+recipient.contact_id``), so a 400 tells the caller exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from convbatch.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
+from convbatch.services import services_of
+
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
+_PATH = re.compile(r"^(?P<msg>.*?) - at `\$(?P<path>[^`]*)`$", re.S)
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    return Response(_encoder.encode(content), status_code, media_type="application/json")
+
+
+def field_path(raw: str) -> str:
+    """Turn msgspec's ``$.a.b[0]`` location into ``a.b[0]``."""
+    return raw[1:] if raw.startswith(".") else raw
+
+
+def validation_error(exc: msgspec.ValidationError) -> InvalidArgument:
+    text = str(exc)
+    match = _PATH.match(text)
+    if not match:
+        return InvalidArgument(f"Invalid request body: {text}")
+    path = field_path(match["path"])
+    message = match["msg"]
+    missing = re.match(r"Object missing required field `([^`]+)`", message)
+    if missing:
+        where = f"{path}.{missing[1]}" if path else missing[1]
+        return InvalidArgument.field(where, "required field is missing")
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
+    if unknown:
+        where = f"{path}.{unknown[1]}" if path else unknown[1]
+        return InvalidArgument.field(where, "unknown field")
+    return InvalidArgument.field(path or "body", message)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing anything over ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def decode_json(request: Request, type_: type[T]) -> T:
+    """Check the content type and size, then decode and validate the body as ``type_``."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, got {content_type or 'none'}"
+        )
+    body = await read_body(request, services_of(request).settings.max_body_bytes)
+    if not body.strip():
+        raise InvalidArgument("Request body is empty; a JSON object is required")
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidArgument(f"Malformed JSON: {exc}") from None

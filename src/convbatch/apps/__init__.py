@@ -1,0 +1,1 @@
+"""Conversation apps: channels, the driver behind each channel, and their settings."""

@@ -1,0 +1,1 @@
+"""Message batches: accept, validate, store, read status, cancel."""

@@ -1,0 +1,63 @@
+"""HTTP endpoints of the Batch API's /messages resource."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from convbatch.api.auth import authenticated
+from convbatch.api.wire import decode_json, json_response
+from convbatch.batches import service
+from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest
+from convbatch.services import services_of
+
+
+@authenticated
+async def send_batch(request: Request, project_id: str) -> Response:
+    req = await decode_json(request, SendBatchRequest)
+    services = services_of(request)
+    async with services.db.read() as conn:
+        prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
+    async with services.db.transaction() as conn:
+        result = await service.store_batch(conn, prepared)
+    return json_response(result)
+
+
+@authenticated
+async def cancel_batches(request: Request, project_id: str) -> Response:
+    req = await decode_json(request, CancelBatchRequest)
+    services = services_of(request)
+    async with services.db.transaction() as conn:
+        await service.cancel(conn, project_id, req, services.now_ms())
+    return json_response({})
+
+
+@authenticated
+async def get_batch(request: Request, project_id: str) -> Response:
+    services = services_of(request)
+    async with services.db.read() as conn:
+        status = await service.get_status(conn, project_id, request.path_params["batch_id"])
+    return json_response(status)
+
+
+@authenticated
+async def list_batches(request: Request, project_id: str) -> Response:
+    params = request.query_params
+    services = services_of(request)
+    async with services.db.read() as conn:
+        found = await service.list_by_metadata(
+            conn, project_id, params.get("metadataKey"), params.get("metadataValue")
+        )
+    return json_response(found)
+
+
+async def messages_collection(request: Request) -> Response:
+    handlers = {"POST": send_batch, "DELETE": cancel_batches, "GET": list_batches}
+    return await handlers[request.method](request)
+
+
+routes = [
+    Route("/messages", messages_collection, methods=["POST", "DELETE", "GET"]),
+    Route("/messages/{batch_id}", get_batch, methods=["GET"]),
+]

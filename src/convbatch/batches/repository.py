@@ -1,0 +1,124 @@
+"""SQL for batches and their message rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convbatch.db.bulk import insert_rows
+from convbatch.db.tables import batch_metadata, batches, cancel_requests, messages
+
+MESSAGE_COLUMNS = (
+    "id", "project_id", "app_id", "batch_id", "idx", "payload", "state", "due_at",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+STATUS_COLUMNS = (
+    batches.c.id,
+    batches.c.status,
+    batches.c.send_after,
+    batches.c.metadata,
+    *(batches.c[name] for name in ("total", "queued", "sent", "delivered", "read")),
+    *(batches.c[name] for name in ("failed", "cancelled", "expired")),
+)
+
+
+async def insert_batch(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(batches).values(**values))
+
+
+async def insert_metadata(
+    conn: AsyncConnection, batch_id: str, project_id: str, meta: dict[str, str]
+) -> None:
+    if meta:
+        rows = [{"batch_id": batch_id, "project_id": project_id, "key": k, "value": v}
+                for k, v in meta.items()]  # fmt: skip
+        await conn.execute(insert(batch_metadata), rows)
+
+
+async def insert_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
+
+
+async def get_status_row(conn: AsyncConnection, project_id: str, batch_id: str) -> Row | None:
+    query = select(*STATUS_COLUMNS).where(
+        batches.c.id == batch_id, batches.c.project_id == project_id
+    )
+    return (await conn.execute(query)).first()
+
+
+async def status_rows_by_metadata(
+    conn: AsyncConnection, project_id: str, key: str, value: str, batch_type: str = "MESSAGES"
+) -> Sequence[Row]:
+    query = (
+        select(*STATUS_COLUMNS)
+        .join(batch_metadata, batch_metadata.c.batch_id == batches.c.id)
+        .where(
+            batch_metadata.c.project_id == project_id,
+            batch_metadata.c.key == key,
+            batch_metadata.c.value == value,
+            batches.c.batch_type == batch_type,
+        )
+        .order_by(batches.c.created_at, batches.c.id)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def batch_ids_by_metadata(
+    conn: AsyncConnection, project_id: str, key: str, value: str
+) -> list[str]:
+    query = select(batch_metadata.c.batch_id).where(
+        batch_metadata.c.project_id == project_id,
+        batch_metadata.c.key == key,
+        batch_metadata.c.value == value,
+    )
+    return [row.batch_id for row in await conn.execute(query)]
+
+
+async def cancel_scheduled(
+    conn: AsyncConnection, project_id: str, batch_ids: Sequence[str], now_ms: int
+) -> list[str]:
+    """Cancel those of ``batch_ids`` that are still SCHEDULED and not yet due, with all their
+    message rows, in the caller's transaction. Returns the ids actually cancelled."""
+    if not batch_ids:
+        return []
+    result = await conn.execute(
+        update(batches)
+        .where(
+            batches.c.project_id == project_id,
+            batches.c.id.in_(list(batch_ids)),
+            batches.c.status == "SCHEDULED",
+            batches.c.send_after > now_ms,
+        )
+        .values(
+            status="CANCELLED", cancelled=batches.c.queued, queued=0, updated_at=now_ms
+        )
+        .returning(batches.c.id)
+    )
+    cancelled = [row.id for row in result]
+    if cancelled:
+        await conn.execute(
+            update(messages)
+            .where(and_(messages.c.batch_id.in_(cancelled), messages.c.state == "SCHEDULED"))
+            .values(state="CANCELLED", updated_at=now_ms)
+        )
+    return cancelled
+
+
+async def record_cancel_request(
+    conn: AsyncConnection, request_id: str, project_id: str, request: Any, cancelled: int, now_ms: int
+) -> None:
+    await conn.execute(
+        insert(cancel_requests).values(
+            id=request_id,
+            project_id=project_id,
+            request=msgspec.json.encode(request).decode(),
+            cancelled=cancelled,
+            created_at=now_ms,
+        )
+    )

@@ -1,0 +1,153 @@
+"""Accepting, reading and cancelling message batches. Functions take a connection opened by the
+caller (the request owns the transaction) and never commit."""
+
+from __future__ import annotations
+
+from datetime import UTC as _UTC
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convbatch.apps.repository import get_app
+from convbatch.batches import repository as repo
+from convbatch.batches.schedule import effective_send_after
+from convbatch.batches.schemas import (
+    BatchCounts,
+    BatchStatus,
+    CancelBatchRequest,
+    SendBatchRequest,
+    SendBatchResponse,
+)
+from convbatch.batches.validate import check_against_app, check_request
+from convbatch.clock import to_rfc3339
+from convbatch.errors import InvalidArgument, NotFound
+from convbatch.ids import new_ulid, new_ulids
+
+_encode = msgspec.json.Encoder().encode
+_decode_map = msgspec.json.Decoder(dict[str, str]).decode
+
+
+@dataclass
+class PreparedBatch:
+    """A validated batch, encoded and ready to insert: built outside the write transaction so
+    the writer is held only for the inserts."""
+
+    batch: dict[str, Any]
+    metadata: dict[str, str]
+    message_rows: list[tuple[Any, ...]]
+    response: SendBatchResponse
+
+
+async def prepare_batch(
+    conn: AsyncConnection, project_id: str, req: SendBatchRequest, now: datetime
+) -> PreparedBatch:
+    """Validate ``req`` (reads only) and encode its rows."""
+    check_request(req)
+    app = await get_app(conn, project_id, req.app_id)
+    if app is None:
+        raise InvalidArgument.field("app_id", f"app {req.app_id} does not exist in this project")
+    check_against_app(req, app)
+    send_after = effective_send_after(req.send_after, now)
+
+    now_ms = int(now.timestamp() * 1000)
+    due_ms = now_ms if send_after is None else int(send_after.timestamp() * 1000)
+    state = "QUEUED" if send_after is None else "SCHEDULED"
+    batch_id = new_ulid(now_ms)
+    count = len(req.recipient_and_params)
+    meta = req.batch_metadata or {}
+    batch = {
+        "id": batch_id,
+        "project_id": project_id,
+        "app_id": req.app_id,
+        "batch_type": "MESSAGES",
+        "operation": "SEND",
+        "status": "READY" if send_after is None else "SCHEDULED",
+        "send_after": None if send_after is None else due_ms,
+        "metadata": _encode(meta).decode(),
+        "request": _encode(req.options()).decode(),
+        "total": count,
+        "queued": count,
+        "created_at": now_ms,
+        "updated_at": now_ms,
+    }
+    ids = new_ulids(count)
+    rows = [
+        (ids[idx], project_id, req.app_id, batch_id, idx, _encode(item).decode(), state, due_ms,
+         now_ms, now_ms)
+        for idx, item in enumerate(req.recipient_and_params)
+    ]  # fmt: skip
+    response = SendBatchResponse(batch_id, None if send_after is None else to_rfc3339(send_after))
+    return PreparedBatch(batch, meta, rows, response)
+
+
+async def store_batch(conn: AsyncConnection, prepared: PreparedBatch) -> SendBatchResponse:
+    """Insert the batch, its metadata and its message rows in the caller's transaction."""
+    batch = prepared.batch
+    await repo.insert_batch(conn, **batch)
+    await repo.insert_metadata(conn, batch["id"], batch["project_id"], prepared.metadata)
+    await repo.insert_messages(conn, prepared.message_rows)
+    return prepared.response
+
+
+def status_of(row: Row) -> BatchStatus:
+    counts = BatchCounts(
+        total=row.total,
+        queued=row.queued,
+        sent=row.sent,
+        delivered=row.delivered,
+        read=row.read,
+        failed=row.failed,
+        cancelled=row.cancelled,
+        expired=row.expired,
+    )
+    send_after = None
+    if row.send_after is not None:
+        send_after = to_rfc3339(datetime.fromtimestamp(row.send_after / 1000, tz=_UTC))
+    return BatchStatus(row.id, _decode_map(row.metadata), row.status, send_after, counts)
+
+
+async def get_status(conn: AsyncConnection, project_id: str, batch_id: str) -> BatchStatus:
+    row = await repo.get_status_row(conn, project_id, batch_id)
+    if row is None:
+        raise NotFound(f"Batch {batch_id} not found")
+    return status_of(row)
+
+
+async def list_by_metadata(
+    conn: AsyncConnection, project_id: str, key: str | None, value: str | None
+) -> list[BatchStatus]:
+    if not key:
+        raise InvalidArgument.field("metadataKey", "query parameter is required")
+    if value is None:
+        raise InvalidArgument.field("metadataValue", "query parameter is required")
+    rows = await repo.status_rows_by_metadata(conn, project_id, key, value)
+    return [status_of(row) for row in rows]
+
+
+async def cancel(
+    conn: AsyncConnection, project_id: str, req: CancelBatchRequest, now_ms: int
+) -> list[str]:
+    """Cancel what the request names; ids that do not exist or cannot be cancelled are ignored,
+    as the API promises a 200 whatever the outcome."""
+    ids = [*([req.batch_id] if req.batch_id else []), *(req.batch_ids or [])]
+    key = req.metadata_key or req.metadataKey
+    value = req.metadata_value if req.metadata_value is not None else req.metadataValue
+    if not ids and key is None:
+        raise InvalidArgument.field(
+            "batch_id", "give batch_id, batch_ids, or metadata_key with metadata_value"
+        )
+    if key is not None:
+        if value is None:
+            raise InvalidArgument.field("metadata_value", "required with metadata_key")
+        ids += await repo.batch_ids_by_metadata(conn, project_id, key, value)
+    cancelled = await repo.cancel_scheduled(conn, project_id, sorted(set(ids)), now_ms)
+    await repo.record_cancel_request(
+        conn, new_ulid(now_ms), project_id, req, len(cancelled), now_ms
+    )
+    return cancelled
+
+

@@ -1,0 +1,93 @@
+"""Checks on a send request that the schema alone cannot express. Each raises a 400 that names
+the offending field."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import msgspec
+
+from convbatch.apps.schemas import App
+from convbatch.batches.schemas import SendBatchRequest
+from convbatch.errors import InvalidArgument
+from convbatch.schemas.app_message import app_message_errors
+from convbatch.schemas.common import recipient_error
+
+_TTL = re.compile(r"^(\d+)s$")
+TTL_MIN, TTL_MAX = 3, 315_576_000_000
+MAX_PROPERTY_VALUE = 1024
+MAX_MESSAGE_METADATA = 1024
+
+
+def check_request(req: SendBatchRequest) -> None:
+    """Everything that needs no database."""
+    if not req.recipient_and_params:
+        raise InvalidArgument.field("recipient_and_params", "at least one recipient is required")
+    errors = app_message_errors(req.message, "message")
+    if errors:
+        raise InvalidArgument.field(*_split(errors[0]))
+    for index, item in enumerate(req.recipient_and_params):
+        problem = recipient_error(item.recipient, f"recipient_and_params[{index}].recipient")
+        if problem:
+            raise InvalidArgument.field(*_split(problem))
+        if req.processing_strategy == "DISPATCH_ONLY" and item.recipient.contact_id is not None:
+            raise InvalidArgument.field(
+                f"recipient_and_params[{index}].recipient",
+                "DISPATCH_ONLY batches must address recipients with identified_by",
+            )
+    _check_ttl(req.ttl)
+    _check_callback_url(req.callback_url)
+    for key, value in (req.channel_properties or {}).items():
+        if len(value) > MAX_PROPERTY_VALUE:
+            raise InvalidArgument.field(
+                f"channel_properties.{key}", f"longer than {MAX_PROPERTY_VALUE} characters"
+            )
+    _check_metadata_size(req)
+
+
+def check_against_app(req: SendBatchRequest, app: App) -> None:
+    configured = set(app.channels())
+    for position, channel in enumerate(req.channel_priority_order or []):
+        if channel not in configured:
+            raise InvalidArgument.field(
+                f"channel_priority_order[{position}]",
+                f"channel {channel} is not configured on app {app.id}",
+            )
+
+
+def _split(error: str) -> tuple[str, str]:
+    field, sep, description = error.partition(": ")
+    return (field, description) if sep else ("message", error)
+
+
+def _check_ttl(ttl: str | None) -> None:
+    if ttl is None:
+        return
+    match = _TTL.match(ttl)
+    if not match:
+        raise InvalidArgument.field("ttl", f"'{ttl}' must be a whole number of seconds like '86400s'")
+    if not TTL_MIN <= int(match[1]) <= TTL_MAX:
+        raise InvalidArgument.field("ttl", f"must be between {TTL_MIN}s and {TTL_MAX}s")
+
+
+def _check_callback_url(url: str | None) -> None:
+    if url is None:
+        return
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidArgument.field("callback_url", f"'{url}' is not an http(s) URL")
+
+
+def _check_metadata_size(req: SendBatchRequest) -> None:
+    """The merged message metadata travels as a JSON string of at most 1024 characters."""
+    base = req.message_metadata or {}
+    if not base and not any(item.message_metadata for item in req.recipient_and_params):
+        return
+    for index, item in enumerate(req.recipient_and_params):
+        merged = {**base, **(item.message_metadata or {}), "_batch_id": "X" * 26}
+        if len(msgspec.json.encode(merged)) > MAX_MESSAGE_METADATA:
+            raise InvalidArgument.field(
+                f"recipient_and_params[{index}].message_metadata",
+                f"merged message metadata exceeds {MAX_MESSAGE_METADATA} characters",
+            )

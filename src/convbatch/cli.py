@@ -1,0 +1,176 @@
+"""The ``convbatch`` command: run the server and administer projects, keys and apps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from convbatch.apps.repository import insert_app
+from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
+from convbatch.config import Settings
+from convbatch.db.engine import Database
+from convbatch.db.migrate import upgrade
+from convbatch.identity.repository import create_key, create_project, project_exists
+
+app = typer.Typer(help="Self-hosted Sinch Conversation Batch API.", no_args_is_help=True)
+db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+projects_app = typer.Typer(help="Projects.", no_args_is_help=True)
+keys_app = typer.Typer(help="Access keys.", no_args_is_help=True)
+apps_app = typer.Typer(help="Conversation apps.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(projects_app, name="projects")
+app.add_typer(keys_app, name="keys")
+app.add_typer(apps_app, name="apps")
+console = Console()
+T = TypeVar("T")
+
+DbOption = typer.Option(None, "--db", help="Database URL (env CONVBATCH_DATABASE_URL).")
+JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _with_db(url: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database, migrate it, run ``work``, close it."""
+
+    async def run() -> T:
+        db = Database(Settings.from_env(database_url=url).database_url)
+        try:
+            await upgrade(db)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _emit(data: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    console.print(f"[bold]{title}[/bold]")
+    for key, value in data.items():
+        console.print(f"  {key}: {value}")
+
+
+def print_bootstrap(tenant: Tenant, base_url: str) -> None:
+    """What a newcomer needs on first start: ids, the secret (shown only now) and curl lines."""
+    console.print("[bold green]First start: created a project, an access key and a sandbox app.")
+    console.print("The key secret is shown only this once. Paste this into your shell:\n")
+    typer.echo(
+        f"export CB_URL={base_url} CB_PROJECT={tenant.project_id} CB_KEY_ID={tenant.key_id} "
+        f"CB_KEY_SECRET={tenant.key_secret} CB_APP={tenant.app_id}\n"
+    )
+    typer.echo("Then get a token and send a batch:\n")
+    typer.echo(
+        'CB_TOKEN=$(curl -s -u "$CB_KEY_ID:$CB_KEY_SECRET" -d grant_type=client_credentials '
+        '"$CB_URL/oauth2/token" | python3 -c \'import json,sys; '
+        "print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    typer.echo(
+        'curl -s -H "Authorization: Bearer $CB_TOKEN" -H "Content-Type: application/json" '
+        '"$CB_URL/v1/projects/$CB_PROJECT/messages" -d "{\\"app_id\\": \\"$CB_APP\\", '
+        '\\"message\\": {\\"text_message\\": {\\"text\\": \\"Hello \\${name}\\"}}, '
+        '\\"recipient_and_params\\": [{\\"recipient\\": {\\"identified_by\\": '
+        '{\\"channel_identities\\": [{\\"channel\\": \\"SMS\\", \\"identity\\": \\"+15550000\\"}]}}, '
+        '\\"parameters\\": {\\"name\\": \\"Ada\\"}}]}"\n'
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default 8080)."),
+    db: str | None = DbOption,
+) -> None:
+    """Run the API server (SQLite in the working directory unless --db says otherwise)."""
+    import uvicorn
+
+    from convbatch.app import create_app
+
+    settings = Settings.from_env(host=host, port=port, database_url=db)
+    tenant = _with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
+    if tenant is not None:
+        print_bootstrap(tenant, settings.base_url)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: str | None = DbOption) -> None:
+    """Create or migrate the schema to the latest version."""
+
+    async def done(_db: Database) -> None:
+        return None
+
+    _with_db(db, done)
+    console.print("Database is up to date.")
+
+
+@projects_app.command("create")
+def projects_create(
+    name: str = typer.Option("", help="Display name."), db: str | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """Create a project."""
+
+    async def work(d: Database) -> str:
+        async with d.transaction() as conn:
+            return await create_project(conn, _now_ms(), name)
+
+    _emit({"project_id": _with_db(db, work)}, as_json, "Project created")
+
+
+@keys_app.command("create")
+def keys_create(
+    project: str = typer.Option(..., help="Project id."), db: str | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """Create an access key; its secret is printed only now."""
+
+    async def work(d: Database) -> dict[str, str]:
+        async with d.transaction() as conn:
+            if not await project_exists(conn, project):
+                raise typer.BadParameter(f"project {project} does not exist", param_hint="--project")
+            key = await create_key(conn, project, _now_ms())
+        return {"project_id": project, "key_id": key.key_id, "key_secret": key.key_secret}
+
+    _emit(_with_db(db, work), as_json, "Access key created (the secret is not shown again)")
+
+
+@apps_app.command("create")
+def apps_create(
+    project: str = typer.Option(..., help="Project id."),
+    name: str = typer.Option("App", help="Display name."),
+    channel: list[str] = typer.Option(list(SANDBOX_CHANNELS), help="Channel (repeatable)."),
+    db: str | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an app whose channels use the sandbox driver."""
+
+    async def work(d: Database) -> dict[str, Any]:
+        new_app = sandbox_app(name, tuple(c.upper() for c in channel))
+        async with d.transaction() as conn:
+            if not await project_exists(conn, project):
+                raise typer.BadParameter(f"project {project} does not exist", param_hint="--project")
+            await insert_app(conn, project, new_app, _now_ms())
+        return {"project_id": project, "app_id": new_app.id, "channels": new_app.channels()}
+
+    _emit(_with_db(db, work), as_json, "App created")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""Runtime settings, read from flags and ``CONVBATCH_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///convbatch.db"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"CONVBATCH_{name.upper()}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to start. Immutable; build a new one with ``with_``."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Requests bigger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = 8 * 1024 * 1024
+    token_ttl_seconds: int = 3600
+    # Public base URL printed in bootstrap output and curl examples.
+    public_url: str = ""
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then environment, then explicit (non-None) overrides."""
+        base = cls()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = _env(f.name, "")
+            if raw:
+                values[f.name] = type(getattr(base, f.name))(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(base, **values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"

@@ -1,0 +1,1 @@
+"""The Conversation API subset the batch layer relies on, under /conversation."""

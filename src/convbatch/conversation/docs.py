@@ -1,0 +1,5 @@
+"""OpenAPI entries of the Conversation API subset."""
+
+from convbatch.api.openapi import Operation
+
+OPERATIONS: list[Operation] = []

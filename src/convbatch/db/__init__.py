@@ -1,0 +1,1 @@
+"""Storage: tables, engine setup per dialect, bulk insert and migrations."""

@@ -1,0 +1,202 @@
+"""Every table, in one MetaData.
+
+Timestamps are integer milliseconds since the epoch (UTC): the same on both databases, cheap to
+compare and to bulk-insert. Documents that the API echoes back are stored as JSON text encoded by
+msgspec, so reads hand them back without re-validating.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+Ms = BigInteger  # epoch milliseconds
+
+server_state = Table(
+    "server_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("created_at", Ms, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("secret_hash", String(128), nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Column("revoked_at", Ms),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("doc", Text, nullable=False),  # the App resource as the API returns it
+    Column("created_at", Ms, nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False, index=True),
+    Column("doc", Text, nullable=False),
+    Column("created_at", Ms, nullable=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("doc", Text, nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Index("ix_contacts_project_id", "project_id", "id"),
+)
+
+# Lookup from a channel identity to the contacts that carry it.
+contact_identities = Table(
+    "contact_identities",
+    metadata,
+    Column("contact_id", String(26), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("identity", Text, nullable=False),
+    Index("ix_contact_identities_lookup", "project_id", "channel", "identity"),
+    Index("ix_contact_identities_contact", "contact_id"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False),
+    Column("list_type", String(32), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("created_at", Ms, nullable=False),
+    UniqueConstraint("app_id", "list_type", "identity", name="uq_consents_entry"),
+    Index("ix_consents_identity", "app_id", "identity"),
+)
+
+consent_audit = Table(
+    "consent_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("list_type", String(32), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("origin", String(32), nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Index("ix_consent_audit_identity", "app_id", "identity"),
+)
+
+# One row per accepted batch of any type. Counters are kept here so a status read is one row.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26)),
+    Column("batch_type", String(16), nullable=False),  # MESSAGES, CONTACTS, CONSENTS
+    Column("operation", String(16), nullable=False),  # SEND, CREATE, DELETE, INSERT
+    Column("status", String(16), nullable=False),  # SCHEDULED, READY, PROCESSED, CANCELLED
+    Column("send_after", Ms),  # effective schedule; NULL for immediate batches
+    Column("metadata", Text, nullable=False, server_default="{}"),  # batch_metadata
+    Column("request", Text, nullable=False, server_default="{}"),  # template and options
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("queued", Integer, nullable=False, server_default="0"),
+    Column("sent", Integer, nullable=False, server_default="0"),
+    Column("delivered", Integer, nullable=False, server_default="0"),
+    Column("read", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("cancelled", Integer, nullable=False, server_default="0"),
+    Column("expired", Integer, nullable=False, server_default="0"),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    Index("ix_batches_project", "project_id", "created_at"),
+    Index("ix_batches_due", "status", "send_after"),
+)
+
+# batch_metadata exploded for lookups and cancellation by key and value.
+batch_metadata = Table(
+    "batch_metadata",
+    metadata,
+    Column("batch_id", String(26), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Index("ix_batch_metadata_lookup", "project_id", "key", "value"),
+)
+
+# The per-recipient ledger and queue: one row per message the engine must send.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False),
+    Column("batch_id", String(26)),  # NULL for single sends
+    Column("idx", Integer, nullable=False),  # index into recipient_and_params
+    Column("payload", Text, nullable=False),  # the recipient entry (or single-send request)
+    Column("state", String(16), nullable=False),  # engine state, see engine issue
+    Column("due_at", Ms, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_until", Ms),
+    Column("lease_owner", String(64)),
+    Column("channel", String(32)),
+    Column("identity", Text),
+    Column("delivery_status", String(24)),  # last receipt status
+    Column("reason_code", String(64)),
+    Column("reason_description", Text),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    UniqueConstraint("batch_id", "idx", name="uq_messages_batch_idx"),
+    Index("ix_messages_due", "state", "due_at"),
+    Index("ix_messages_project", "project_id", "created_at"),
+)
+
+# Items of contacts and consents batches, run by the engine.
+batch_items = Table(
+    "batch_items",
+    metadata,
+    Column("batch_id", String(26), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("result", Text),
+)
+
+cancel_requests = Table(
+    "cancel_requests",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("cancelled", Integer, nullable=False, server_default="0"),
+    Column("created_at", Ms, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Projects, access keys and bearer tokens."""

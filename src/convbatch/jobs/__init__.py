@@ -1,0 +1,1 @@
+"""Contacts and consents batches: accepted here, run by the engine."""

@@ -1,0 +1,1 @@
+"""msgspec wire types for Batch API request and response bodies."""

@@ -1,0 +1,39 @@
+"""The shared objects every request and task uses, built once per process."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from convbatch.clock import Clock
+from convbatch.config import Settings
+from convbatch.db.engine import Database
+from convbatch.identity.repository import load_or_create_state
+from convbatch.identity.tokens import TokenSigner
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    tokens: TokenSigner
+
+    @classmethod
+    async def start(cls, settings: Settings, db: Database, clock: Clock) -> Services:
+        async with db.transaction() as conn:
+            key = await load_or_create_state(
+                conn, "token_signing_key", base64.b64encode(secrets.token_bytes(32)).decode()
+            )
+        return cls(settings, db, clock, TokenSigner(base64.b64decode(key)))
+
+    def now_ms(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
