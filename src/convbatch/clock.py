@@ -34,7 +34,11 @@ class FakeClock:
 def to_rfc3339(value: datetime) -> str:
     """UTC timestamp with a ``Z`` suffix, the way Sinch writes them."""
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # Formatted by hand: strftime does not zero-pad years below 1000.
+    text = (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"

@@ -3,30 +3,42 @@ its messages (an extension: ``driver``, ``driver_settings``, ``rate_limit``)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
-from convbatch.schemas.common import ConversationChannel
+from convbatch.schemas.common import ConversationChannel, NonEmptyStr, StrictStruct
 
 DriverName = Literal["sandbox", "conversation_api", "http"]
 ProcessingMode = Literal["CONVERSATION", "DISPATCH"]
+MetadataReportView = Literal["NONE", "FULL"]
+Settings = dict[str, Any]
 
 
-class ChannelCredential(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ChannelCredential(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
     channel: ConversationChannel
-    # Sinch's per-channel credential objects (static_bearer, static_token, ...) are kept as sent.
-    static_bearer: dict[str, Any] | None = None
-    static_token: dict[str, Any] | None = None
-    mms_credentials: dict[str, Any] | None = None
+    # Sinch's per-channel credential objects are kept as sent; only the driver reads them.
+    static_bearer: Settings | None = None
+    static_token: Settings | None = None
+    mms_credentials: Settings | None = None
+    instagram_credentials: Settings | None = None
+    telegram_credentials: Settings | None = None
+    kakaotalk_credentials: Settings | None = None
+    kakaotalkchat_credentials: Settings | None = None
+    wechat_credentials: Settings | None = None
+    applebc_credentials: Settings | None = None
+    line_credentials: Settings | None = None
+    line_enterprise_credentials: Settings | None = None
     callback_secret: str | None = None
     credential_ordinal_number: int | None = None
-    state: dict[str, Any] | None = None
+    # Set by the server; accepted on input so a fetched app can be sent back unchanged.
+    state: Settings | None = None
     channel_known_id: str | None = None
     driver: DriverName = "sandbox"
-    driver_settings: dict[str, Any] = msgspec.field(default_factory=dict)
+    driver_settings: Settings = msgspec.field(default_factory=dict)
     # Messages per second for this channel across all workers; None means unlimited.
-    rate_limit: float | None = None
+    rate_limit: Annotated[float, Meta(gt=0)] | None = None
 
 
 class CallbackSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -39,19 +51,82 @@ class App(msgspec.Struct, kw_only=True, omit_defaults=True):
     channel_credentials: list[ChannelCredential] = msgspec.field(default_factory=list)
     processing_mode: ProcessingMode = "CONVERSATION"
     conversation_metadata_report_view: str = "NONE"
-    rate_limits: dict[str, Any] = msgspec.field(default_factory=dict)
-    retention_policy: dict[str, Any] = msgspec.field(
+    rate_limits: Settings = msgspec.field(default_factory=dict)
+    retention_policy: Settings = msgspec.field(
         default_factory=lambda: {"retention_type": "MESSAGE_EXPIRE_POLICY", "ttl_days": 180}
     )
-    dispatch_retention_policy: dict[str, Any] = msgspec.field(
+    dispatch_retention_policy: Settings = msgspec.field(
         default_factory=lambda: {"retention_type": "MESSAGE_EXPIRE_POLICY", "ttl_days": 0}
     )
     callback_settings: CallbackSettings = msgspec.field(default_factory=CallbackSettings)
-    message_retry_settings: dict[str, Any] | None = None
-    delivery_report_based_fallback: dict[str, Any] | None = None
-    message_search: dict[str, Any] | None = None
-    smart_conversation: dict[str, Any] | None = None
-    persist_message_status: dict[str, Any] | None = None
+    message_retry_settings: Settings | None = None
+    delivery_report_based_fallback: Settings | None = None
+    message_search: Settings | None = None
+    smart_conversation: Settings | None = None
+    persist_message_status: Settings | None = None
 
     def channels(self) -> list[str]:
         return [c.channel for c in self.channel_credentials]
+
+    def credential(self, channel: str) -> ChannelCredential | None:
+        """The channel's configuration (the lowest ordinal number when there are several)."""
+        found = [c for c in self.channel_credentials if c.channel == channel]
+        found.sort(key=lambda c: c.credential_ordinal_number or 0)
+        return found[0] if found else None
+
+
+class AppCreateRequest(StrictStruct, kw_only=True):
+    display_name: NonEmptyStr
+    channel_credentials: list[ChannelCredential] | None = None
+    processing_mode: ProcessingMode | None = None
+    conversation_metadata_report_view: MetadataReportView | None = None
+    rate_limits: Settings | None = None
+    retention_policy: Settings | None = None
+    dispatch_retention_policy: Settings | None = None
+    callback_settings: CallbackSettings | None = None
+    message_retry_settings: Settings | None = None
+    delivery_report_based_fallback: Settings | None = None
+    message_search: Settings | None = None
+    smart_conversation: Settings | None = None
+    persist_message_status: Settings | None = None
+
+
+class AppPatch(StrictStruct, kw_only=True):
+    """Fields a PATCH may change; a field left out is untouched unless the mask names it."""
+
+    display_name: NonEmptyStr | None | UnsetType = UNSET
+    channel_credentials: list[ChannelCredential] | None | UnsetType = UNSET
+    processing_mode: ProcessingMode | None | UnsetType = UNSET
+    conversation_metadata_report_view: MetadataReportView | None | UnsetType = UNSET
+    rate_limits: Settings | None | UnsetType = UNSET
+    retention_policy: Settings | None | UnsetType = UNSET
+    dispatch_retention_policy: Settings | None | UnsetType = UNSET
+    callback_settings: CallbackSettings | None | UnsetType = UNSET
+    message_retry_settings: Settings | None | UnsetType = UNSET
+    delivery_report_based_fallback: Settings | None | UnsetType = UNSET
+    message_search: Settings | None | UnsetType = UNSET
+    smart_conversation: Settings | None | UnsetType = UNSET
+    persist_message_status: Settings | None | UnsetType = UNSET
+
+
+class ChannelCredentialView(ChannelCredential, kw_only=True, omit_defaults=True):
+    """A channel credential as answered: the driver fields are always shown."""
+
+    driver: DriverName
+    driver_settings: Settings
+
+
+class AppView(App, kw_only=True, omit_defaults=True):
+    """An app as answered: the settings Sinch always returns are never left out."""
+
+    display_name: str
+    channel_credentials: list[ChannelCredentialView]  # type: ignore[assignment]
+    processing_mode: ProcessingMode
+    conversation_metadata_report_view: str
+    rate_limits: Settings
+    callback_settings: CallbackSettings
+
+
+class AppList(msgspec.Struct):
+    # No next_page_token: the SDK's paginator would loop on a non-empty one.
+    apps: list[AppView]

@@ -73,8 +73,11 @@ contacts = Table(
     Column("id", String(26), primary_key=True),
     Column("project_id", String(64), nullable=False),
     Column("doc", Text, nullable=False),
+    # Copied out of doc so listing contacts by external_id is an index lookup.
+    Column("external_id", Text),
     Column("created_at", Ms, nullable=False),
     Index("ix_contacts_project_id", "project_id", "id"),
+    Index("ix_contacts_external_id", "project_id", "external_id"),
 )
 
 # Lookup from a channel identity to the contacts that carry it.

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:46:13.291810
+Create Date: 2026-11-26 20:54:01.972624
 """
 
 from collections.abc import Sequence
@@ -130,10 +130,12 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('project_id', sa.String(length=64), nullable=False),
     sa.Column('doc', sa.Text(), nullable=False),
+    sa.Column('external_id', sa.Text(), nullable=True),
     sa.Column('created_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.create_index('ix_contacts_external_id', ['project_id', 'external_id'], unique=False)
         batch_op.create_index('ix_contacts_project_id', ['project_id', 'id'], unique=False)
 
     op.create_table('messages',
@@ -202,6 +204,7 @@ def downgrade() -> None:
     op.drop_table('messages')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index('ix_contacts_project_id')
+        batch_op.drop_index('ix_contacts_external_id')
 
     op.drop_table('contacts')
     with op.batch_alter_table('contact_identities', schema=None) as batch_op:

@@ -1,0 +1,38 @@
+# Two entry points for newcomers: `make run` (server on SQLite) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench bench-smoke install install-test clean
+
+$(BIN)/convbatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-deps: $(BIN)/convbatch
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(BIN)/convbatch
+install-test: $(VENV)/.test-deps
+
+run: install
+	$(BIN)/convbatch serve
+
+test: install-test
+	scripts/ensure-postgres.sh
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: install-test
+	scripts/ensure-postgres.sh
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) convbatch.db convbatch.db-wal convbatch.db-shm

@@ -1,0 +1,77 @@
+"""Creating, changing and deleting apps. Functions take the caller's connection; the caller
+owns the transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convbatch.apps import repository as repo
+from convbatch.apps.schemas import App, AppCreateRequest, AppPatch, ChannelCredential
+from convbatch.consents.repository import delete_consents_of_app
+from convbatch.conversation.patch import apply_changes, requested_changes
+from convbatch.errors import InvalidArgument, NotFound
+from convbatch.ids import new_ulid
+from convbatch.webhooks.repository import delete_webhooks_of_app
+
+UPDATABLE = tuple(AppPatch.__struct_fields__)
+_ACTIVE = {"status": "ACTIVE"}
+
+
+def checked_credentials(credentials: list[ChannelCredential]) -> list[ChannelCredential]:
+    """Refuse two configurations of one channel with the same ordinal number (the engine
+    could not tell which to use) and mark every channel active."""
+    seen: set[tuple[str, int]] = set()
+    for index, credential in enumerate(credentials):
+        key = (credential.channel, credential.credential_ordinal_number or 0)
+        if key in seen:
+            raise InvalidArgument.field(
+                f"channel_credentials[{index}].channel",
+                f"channel {credential.channel} is configured twice with the same "
+                "credential_ordinal_number",
+            )
+        seen.add(key)
+    return [msgspec.structs.replace(c, state=dict(_ACTIVE)) for c in credentials]
+
+
+async def create_app(
+    conn: AsyncConnection, project_id: str, req: AppCreateRequest, now_ms: int
+) -> App:
+    given: dict[str, Any] = {
+        name: getattr(req, name)
+        for name in req.__struct_fields__
+        if getattr(req, name) is not None
+    }
+    given["channel_credentials"] = checked_credentials(req.channel_credentials or [])
+    app = App(id=new_ulid(now_ms), **given)
+    await repo.insert_app(conn, project_id, app, now_ms)
+    return app
+
+
+async def require_app(conn: AsyncConnection, project_id: str, app_id: str) -> App:
+    app = await repo.get_app(conn, project_id, app_id)
+    if app is None:
+        raise NotFound(f"App {app_id} not found")
+    return app
+
+
+async def update_app(
+    conn: AsyncConnection, project_id: str, app_id: str, patch: AppPatch, mask: list[str] | None
+) -> App:
+    app = await require_app(conn, project_id, app_id)
+    changes = requested_changes(patch, mask)
+    if changes.get("channel_credentials") is not None:
+        changes["channel_credentials"] = checked_credentials(changes["channel_credentials"])
+    updated = apply_changes(app, changes, required=("display_name",))
+    await repo.replace_app(conn, project_id, updated)
+    return updated
+
+
+async def delete_app(conn: AsyncConnection, project_id: str, app_id: str) -> None:
+    """Delete the app with its webhooks and consent lists."""
+    if not await repo.delete_app_row(conn, project_id, app_id):
+        raise NotFound(f"App {app_id} not found")
+    await delete_webhooks_of_app(conn, project_id, app_id)
+    await delete_consents_of_app(conn, project_id, app_id)

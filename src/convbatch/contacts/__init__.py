@@ -1,0 +1,1 @@
+"""Contacts: a person's addresses on each channel, stored per project."""

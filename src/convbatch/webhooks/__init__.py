@@ -1,0 +1,1 @@
+"""Webhooks: where an app's events are delivered, and which events each target wants."""
