@@ -30,6 +30,10 @@ lint: install-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+bench-smoke: install-test
+	scripts/ensure-postgres.sh
+	$(BIN)/python -m bench.ingest --smoke
+
 bench: install-test
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.ingest

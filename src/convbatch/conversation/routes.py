@@ -4,4 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from convbatch.apps.endpoints import routes as app_routes
+from convbatch.consents.endpoints import routes as consent_routes
+from convbatch.contacts.endpoints import routes as contact_routes
+from convbatch.conversation.messages.endpoints import routes as message_routes
+from convbatch.webhooks.endpoints import routes as webhook_routes
+
+routes: list[BaseRoute] = [
+    *app_routes,
+    *webhook_routes,
+    *consent_routes,
+    *contact_routes,
+    *message_routes,
+]

@@ -1,0 +1,3 @@
+from convbatch.cli import main
+
+main()

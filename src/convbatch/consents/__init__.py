@@ -1,0 +1,1 @@
+"""Consent lists: the identities of an app that opted out of all or some messages."""

@@ -1,0 +1,90 @@
+"""HTTP endpoints that read messages: GET /messages/{message_id} and GET /messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from convbatch.api.auth import authenticated
+from convbatch.api.wire import json_response
+from convbatch.apps.repository import get_app
+from convbatch.clock import parse_rfc3339
+from convbatch.conversation.messages import repository as repo
+from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
+from convbatch.conversation.messages.view import message_view
+from convbatch.conversation.paging import decode_token, encode_token, page_size
+from convbatch.errors import InvalidArgument, NotFound
+from convbatch.services import services_of
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 1000
+
+
+async def _views(conn: AsyncConnection, project_id: str, rows: Sequence[Row]) -> list[ConversationMessage]:
+    modes: dict[str, str] = {}
+    for app_id in {row.app_id for row in rows}:
+        app = await get_app(conn, project_id, app_id)
+        modes[app_id] = app.processing_mode if app is not None else "CONVERSATION"
+    return [message_view(row, modes[row.app_id]) for row in rows]
+
+
+@authenticated
+async def get_message(request: Request, project_id: str) -> Response:
+    message_id = request.path_params["message_id"]
+    async with services_of(request).db.read() as conn:
+        row = await repo.get_message_row(conn, project_id, message_id)
+        if row is None:
+            raise NotFound(f"Message {message_id} not found")
+        [view] = await _views(conn, project_id, [row])
+    return json_response(view)
+
+
+def _time_ms(name: str, raw: str | None) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(parse_rfc3339(raw).timestamp() * 1000)
+    except ValueError:
+        raise InvalidArgument.field(name, f"'{raw}' is not an RFC 3339 date-time") from None
+
+
+def message_filter(request: Request) -> repo.MessageFilter:
+    params = request.query_params
+    return repo.MessageFilter(
+        app_id=params.get("app_id") or None,
+        batch_id=params.get("batch_id") or None,
+        channel=params.get("channel") or None,
+        start_ms=_time_ms("start_time", params.get("start_time")),
+        end_ms=_time_ms("end_time", params.get("end_time")),
+    )
+
+
+@authenticated
+async def list_messages(request: Request, project_id: str) -> Response:
+    params = request.query_params
+    size = page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    filters = message_filter(request)
+    after = decode_token(params.get("page_token"), "messages", 3)
+    # Every message here was sent by an app; none came from a contact.
+    if params.get("direction") == "TO_APP":
+        return json_response(MessageList([], ""))
+    async with services_of(request).db.read() as conn:
+        key = None if after is None else (int(after[0]), int(after[1]), str(after[2]))
+        rows = await repo.list_message_rows(conn, project_id, filters, key, size + 1)
+        views = await _views(conn, project_id, rows[:size])
+    next_token = ""
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_token = encode_token("messages", [last.created_at, last.idx, last.id])
+    return json_response(MessageList(views, next_token))
+
+
+routes = [
+    Route("/messages", list_messages, methods=["GET"]),
+    Route("/messages/{message_id}", get_message, methods=["GET"]),
+]
