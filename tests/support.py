@@ -130,8 +130,11 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Api]:
-    app = create_app(settings, clock=clock)
+async def running_api(
+    settings: Settings, clock: Clock | None = None, engine: bool = False
+) -> AsyncIterator[Api]:
+    """The app in process; the engine only when asked, so API tests see stored state as is."""
+    app = create_app(settings, clock=clock, engine=engine)
     async with app.router.lifespan_context(app):
         services = app.state.services
         async with services.db.transaction() as conn:

@@ -20,6 +20,7 @@ from convbatch.config import Settings
 from convbatch.conversation.routes import routes as conversation_routes
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
+from convbatch.engine.runner import running_engine
 from convbatch.jobs.endpoints import routes as batch_job_routes
 from convbatch.services import Services, services_of
 
@@ -32,9 +33,10 @@ async def healthz(request: Request) -> Response:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, migrate: bool = True
+    settings: Settings, clock: Clock | None = None, migrate: bool = True, engine: bool = True
 ) -> Starlette:
-    """Build the ASGI app. The database is opened (and migrated) when the app starts."""
+    """Build the ASGI app. The database is opened (and migrated) when the app starts; with
+    ``engine`` the dispatch engine runs in the same process (the embedded default)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -42,8 +44,10 @@ def create_app(
         try:
             if migrate:
                 await upgrade(db)
-            app.state.services = await Services.start(settings, db, clock or SystemClock())
-            yield
+            services = await Services.start(settings, db, clock or SystemClock())
+            app.state.services = services
+            async with running_engine(services, enabled=engine):
+                yield
         finally:
             await db.dispose()
 

@@ -26,6 +26,15 @@ class Settings:
     # Public base URL printed in bootstrap output and curl examples.
     public_url: str = ""
     log_level: str = "info"
+    # Engine tuning (see engine/worker.py). A crashed worker's messages return after lease_ms.
+    claim_limit: int = 500
+    lease_ms: int = 30_000
+    poll_ms: int = 50
+    tick_ms: int = 250
+    reap_ms: int = 1000
+    retry_base_ms: int = 1000
+    retry_max_attempts: int = 6
+    dispatch_concurrency: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

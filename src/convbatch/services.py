@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from convbatch.clock import Clock
 from convbatch.config import Settings
 from convbatch.db.engine import Database
+from convbatch.engine.wakeup import Wakeup
 from convbatch.identity.repository import load_or_create_state
 from convbatch.identity.tokens import TokenSigner
 
@@ -21,6 +22,7 @@ class Services:
     db: Database
     clock: Clock
     tokens: TokenSigner
+    wakeup: Wakeup = field(default_factory=Wakeup)
 
     @classmethod
     async def start(cls, settings: Settings, db: Database, clock: Clock) -> Services:

@@ -11,7 +11,8 @@ def sms(identity: str) -> dict[str, Any]:
 
 def recipients(count: int, **extra: Any) -> list[dict[str, Any]]:
     return [
-        {"recipient": sms(f"+1555{i:07d}"), "parameters": {"name": f"n{i}"}, **extra}
+        # Identities end in 9: the sandbox delivers them plainly (see sandbox_rules).
+        {"recipient": sms(f"+1555{i:06d}9"), "parameters": {"name": f"n{i}"}, **extra}
         for i in range(count)
     ]
 

@@ -48,7 +48,7 @@ async def test_every_recipient_becomes_one_ledger_row(api):
     assert len({r.id for r in rows}) == 1000
     assert {r.state for r in rows} == {"QUEUED"}
     seventh = json.loads(rows[7].payload)
-    assert seventh["recipient"] == sms("+15550000007")
+    assert seventh["recipient"] == sms("+15550000079")
     assert seventh["parameters"] == {"name": "n7"}
     assert seventh["message_metadata"] == {"customer": "c-7"}
 

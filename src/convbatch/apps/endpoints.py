@@ -44,9 +44,7 @@ async def update_app(request: Request, project_id: str) -> Response:
     mask = update_mask(request, service.UPDATABLE)
     patch = await decode_json(request, AppPatch)
     async with services_of(request).db.transaction() as conn:
-        app = await service.update_app(
-            conn, project_id, request.path_params["app_id"], patch, mask
-        )
+        app = await service.update_app(conn, project_id, request.path_params["app_id"], patch, mask)
     return json_response(app_view(app))
 
 

@@ -16,7 +16,9 @@ MetadataReportView = Literal["NONE", "FULL"]
 Settings = dict[str, Any]
 
 
-class ChannelCredential(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+class ChannelCredential(
+    msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
     channel: ConversationChannel
     # Sinch's per-channel credential objects are kept as sent; only the driver reads them.
     static_bearer: Settings | None = None
@@ -94,19 +96,19 @@ class AppCreateRequest(StrictStruct, kw_only=True):
 class AppPatch(StrictStruct, kw_only=True):
     """Fields a PATCH may change; a field left out is untouched unless the mask names it."""
 
-    display_name: NonEmptyStr | None | UnsetType = UNSET
-    channel_credentials: list[ChannelCredential] | None | UnsetType = UNSET
-    processing_mode: ProcessingMode | None | UnsetType = UNSET
-    conversation_metadata_report_view: MetadataReportView | None | UnsetType = UNSET
-    rate_limits: Settings | None | UnsetType = UNSET
-    retention_policy: Settings | None | UnsetType = UNSET
-    dispatch_retention_policy: Settings | None | UnsetType = UNSET
-    callback_settings: CallbackSettings | None | UnsetType = UNSET
-    message_retry_settings: Settings | None | UnsetType = UNSET
-    delivery_report_based_fallback: Settings | None | UnsetType = UNSET
-    message_search: Settings | None | UnsetType = UNSET
-    smart_conversation: Settings | None | UnsetType = UNSET
-    persist_message_status: Settings | None | UnsetType = UNSET
+    display_name: NonEmptyStr | UnsetType | None = UNSET
+    channel_credentials: list[ChannelCredential] | UnsetType | None = UNSET
+    processing_mode: ProcessingMode | UnsetType | None = UNSET
+    conversation_metadata_report_view: MetadataReportView | UnsetType | None = UNSET
+    rate_limits: Settings | UnsetType | None = UNSET
+    retention_policy: Settings | UnsetType | None = UNSET
+    dispatch_retention_policy: Settings | UnsetType | None = UNSET
+    callback_settings: CallbackSettings | UnsetType | None = UNSET
+    message_retry_settings: Settings | UnsetType | None = UNSET
+    delivery_report_based_fallback: Settings | UnsetType | None = UNSET
+    message_search: Settings | UnsetType | None = UNSET
+    smart_conversation: Settings | UnsetType | None = UNSET
+    persist_message_status: Settings | UnsetType | None = UNSET
 
 
 class ChannelCredentialView(ChannelCredential, kw_only=True, omit_defaults=True):

@@ -40,9 +40,7 @@ async def create_app(
     conn: AsyncConnection, project_id: str, req: AppCreateRequest, now_ms: int
 ) -> App:
     given: dict[str, Any] = {
-        name: getattr(req, name)
-        for name in req.__struct_fields__
-        if getattr(req, name) is not None
+        name: getattr(req, name) for name in req.__struct_fields__ if getattr(req, name) is not None
     }
     given["channel_credentials"] = checked_credentials(req.channel_credentials or [])
     app = App(id=new_ulid(now_ms), **given)

@@ -10,6 +10,7 @@ from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.batches import service
 from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest
+from convbatch.engine.wakeup import notify
 from convbatch.services import services_of
 
 
@@ -20,7 +21,9 @@ async def send_batch(request: Request, project_id: str) -> Response:
     async with services.db.read() as conn:
         prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
     async with services.db.transaction() as conn:
-        result = await service.store_batch(conn, prepared)
+        result = await service.store_batch(conn, prepared, services.clock.now())
+        await notify(conn)
+    services.wakeup.set()
     return json_response(result)
 
 

@@ -45,6 +45,15 @@ async def insert_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]
     await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
 
 
+async def status_event_rows(conn: AsyncConnection, batch_ids: Sequence[str]) -> Sequence[Row]:
+    """What a status callback needs of each batch."""
+    query = select(
+        batches.c.id, batches.c.project_id, batches.c.app_id, batches.c.batch_type,
+        batches.c.send_after, batches.c.metadata,
+    ).where(batches.c.id.in_(list(batch_ids)))  # fmt: skip
+    return (await conn.execute(query)).all()
+
+
 async def get_status_row(conn: AsyncConnection, project_id: str, batch_id: str) -> Row | None:
     query = select(*STATUS_COLUMNS).where(
         batches.c.id == batch_id, batches.c.project_id == project_id

@@ -23,7 +23,10 @@ from convbatch.batches.schemas import (
     SendBatchResponse,
 )
 from convbatch.batches.validate import check_against_app, check_request
+from convbatch.callbacks.outbox import add_events
+from convbatch.callbacks.subscriptions import app_triggers
 from convbatch.clock import to_rfc3339
+from convbatch.engine.lifecycle import status_event
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid, new_ulids
 
@@ -84,13 +87,30 @@ async def prepare_batch(
     return PreparedBatch(batch, meta, rows, response)
 
 
-async def store_batch(conn: AsyncConnection, prepared: PreparedBatch) -> SendBatchResponse:
-    """Insert the batch, its metadata and its message rows in the caller's transaction."""
+async def store_batch(
+    conn: AsyncConnection, prepared: PreparedBatch, now: datetime
+) -> SendBatchResponse:
+    """Insert the batch, its metadata and its message rows in the caller's transaction, with
+    the status callback of its first state when the app subscribes to it."""
     batch = prepared.batch
     await repo.insert_batch(conn, **batch)
     await repo.insert_metadata(conn, batch["id"], batch["project_id"], prepared.metadata)
     await repo.insert_messages(conn, prepared.message_rows)
+    await emit_status(conn, [batch["id"]], batch["status"], now)
     return prepared.response
+
+
+async def emit_status(
+    conn: AsyncConnection, batch_ids: list[str], status: str, now: datetime
+) -> None:
+    """BATCH_STATUS_UPDATE events for ``batch_ids`` now in ``status``, where subscribed."""
+    if not batch_ids:
+        return
+    events = []
+    for row in await repo.status_event_rows(conn, batch_ids):
+        if row.app_id and "BATCH_STATUS_UPDATE" in await app_triggers(conn, row.app_id):
+            events.append(status_event(row, status, now))
+    await add_events(conn, events, int(now.timestamp() * 1000))
 
 
 def status_of(row: Row) -> BatchStatus:
@@ -145,6 +165,7 @@ async def cancel(
             raise InvalidArgument.field("metadata_value", "required with metadata_key")
         ids += await repo.batch_ids_by_metadata(conn, project_id, key, value)
     cancelled = await repo.cancel_scheduled(conn, project_id, sorted(set(ids)), now_ms)
+    await emit_status(conn, cancelled, "CANCELLED", datetime.fromtimestamp(now_ms / 1000, _UTC))
     await repo.record_cancel_request(
         conn, new_ulid(now_ms), project_id, req, len(cancelled), now_ms
     )

@@ -15,10 +15,11 @@ async def add_to_list(
 ) -> bool:
     """Put the identity on the list; False when it was already there."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    row = {"project_id": project_id, "app_id": app_id, "list_type": list_type,
+           "identity": identity, "created_at": now_ms}  # fmt: skip
     statement = (
         dialect.insert(consents)
-        .values(project_id=project_id, app_id=app_id, list_type=list_type,
-                identity=identity, created_at=now_ms)  # fmt: skip
+        .values(**row)
         .on_conflict_do_nothing(index_elements=["app_id", "list_type", "identity"])
         .returning(consents.c.identity)
     )

@@ -55,9 +55,7 @@ async def list_contacts(request: Request, project_id: str) -> Response:
 @authenticated
 async def get_contact(request: Request, project_id: str) -> Response:
     async with services_of(request).db.read() as conn:
-        contact = await service.require_contact(
-            conn, project_id, request.path_params["contact_id"]
-        )
+        contact = await service.require_contact(conn, project_id, request.path_params["contact_id"])
     return json_response(contact)
 
 

@@ -55,7 +55,9 @@ async def replace_contact(conn: AsyncConnection, project_id: str, contact: Conta
         .where(contacts.c.id == contact.id, contacts.c.project_id == project_id)
         .values(doc=_encode(contact), external_id=contact.external_id or None)
     )
-    await conn.execute(delete(contact_identities).where(contact_identities.c.contact_id == contact.id))
+    await conn.execute(
+        delete(contact_identities).where(contact_identities.c.contact_id == contact.id)
+    )
     await _write_identities(conn, project_id, contact)
 
 
@@ -71,12 +73,18 @@ async def delete_contact_row(
     row = result.first()
     if row is None:
         return None
-    await conn.execute(delete(contact_identities).where(contact_identities.c.contact_id == contact_id))
+    await conn.execute(
+        delete(contact_identities).where(contact_identities.c.contact_id == contact_id)
+    )
     return _decoder.decode(row.doc)
 
 
 def _matching(
-    query: Select, project_id: str, external_id: str | None, channel: str | None, identity: str | None
+    query: Select,
+    project_id: str,
+    external_id: str | None,
+    channel: str | None,
+    identity: str | None,
 ) -> Select:
     query = query.where(contacts.c.project_id == project_id)
     if external_id is not None:

@@ -51,13 +51,13 @@ class ContactCreateRequest(StrictStruct, kw_only=True):
 
 
 class ContactPatch(StrictStruct, kw_only=True):
-    channel_identities: Identities | None | UnsetType = UNSET
-    language: ContactLanguage | None | UnsetType = UNSET
-    channel_priority: list[ConversationChannel] | None | UnsetType = UNSET
-    display_name: str | None | UnsetType = UNSET
-    email: str | None | UnsetType = UNSET
-    external_id: str | None | UnsetType = UNSET
-    metadata: Metadata | None | UnsetType = UNSET
+    channel_identities: Identities | UnsetType | None = UNSET
+    language: ContactLanguage | UnsetType | None = UNSET
+    channel_priority: list[ConversationChannel] | UnsetType | None = UNSET
+    display_name: str | UnsetType | None = UNSET
+    email: str | UnsetType | None = UNSET
+    external_id: str | UnsetType | None = UNSET
+    metadata: Metadata | UnsetType | None = UNSET
 
 
 class ContactList(msgspec.Struct):

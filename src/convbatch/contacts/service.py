@@ -63,7 +63,9 @@ def _identities(given: Sequence[ChannelIdentity]) -> list[ContactIdentity]:
             raise InvalidArgument.field(
                 f"channel_identities[{index}].app_id", f"required for channel {ci.channel}"
             )
-        result.append(ContactIdentity(channel=ci.channel, identity=ci.identity, app_id=ci.app_id or ""))
+        result.append(
+            ContactIdentity(channel=ci.channel, identity=ci.identity, app_id=ci.app_id or "")
+        )
     return result
 
 
@@ -141,7 +143,10 @@ async def list_page(
     """One page of the matching contacts, in id order, and the token of the next page."""
     after = decode_token(token, "contacts", 1)
     found = await repo.list_contacts(
-        conn, project_id, after_id=None if after is None else str(after[0]), limit=size + 1,
+        conn,
+        project_id,
+        after_id=None if after is None else str(after[0]),
+        limit=size + 1,
         **filters,
     )
     next_token = encode_token("contacts", [found[size - 1].id]) if len(found) > size else ""

@@ -29,7 +29,7 @@ _APPS = [
               query=MASK),
     Operation("DELETE", f"{P}/apps/{{app_id}}", "Delete an app with its webhooks and consent "
               "lists", "Apps"),
-]
+]  # fmt: skip
 _WEBHOOKS = [
     Operation("POST", f"{P}/webhooks", "Subscribe a URL to an app's events", "Webhooks",
               WebhookCreateRequest, Webhook, description="At most five per app."),
@@ -39,7 +39,7 @@ _WEBHOOKS = [
     Operation("PATCH", f"{P}/webhooks/{{webhook_id}}", "Change a webhook", "Webhooks",
               WebhookPatch, Webhook, query=MASK),
     Operation("DELETE", f"{P}/webhooks/{{webhook_id}}", "Delete a webhook", "Webhooks"),
-]
+]  # fmt: skip
 _CONTACTS = [
     Operation("POST", f"{P}/contacts", "Create one contact", "Contacts (Conversation API)",
               ContactCreateRequest, Contact),
@@ -54,7 +54,7 @@ _CONTACTS = [
               "Contacts (Conversation API)", ContactPatch, Contact, query=MASK),
     Operation("DELETE", f"{P}/contacts/{{contact_id}}", "Delete a contact",
               "Contacts (Conversation API)"),
-]
+]  # fmt: skip
 _CONSENTS = [
     Operation("GET", f"{P}/apps/{{app_id}}/consents/{{list_type}}",
               "Identities on one of the app's opt-out lists", "Consents (Conversation API)",
@@ -62,7 +62,7 @@ _CONSENTS = [
     Operation("GET", f"{P}/apps/{{app_id}}/consents/identities/{{identity}}",
               "History of one identity's consent changes", "Consents (Conversation API)",
               None, ConsentAuditRecords),
-]
+]  # fmt: skip
 _MESSAGES = [
     Operation("GET", f"{P}/messages/{{message_id}}", "One sent message and where it stands",
               "Messages (Conversation API)", None, ConversationMessage,
@@ -75,6 +75,6 @@ _MESSAGES = [
                      ("channel", "Only messages sent on this channel", False),
                      ("start_time", "Accepted at or after (RFC 3339)", False),
                      ("end_time", "Accepted before (RFC 3339)", False))),
-]
+]  # fmt: skip
 
 OPERATIONS: list[Operation] = [*_APPS, *_WEBHOOKS, *_CONTACTS, *_CONSENTS, *_MESSAGES]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     Column,
     Index,
     Integer,
@@ -171,9 +172,11 @@ messages = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("lease_until", Ms),
     Column("lease_owner", String(64)),
-    Column("channel", String(32)),
+    Column("channel", String(32)),  # channel of the latest attempt
     Column("identity", Text),
-    Column("delivery_status", String(24)),  # last receipt status
+    Column("contact_id", String(26)),  # resolved contact, when addressed by contact_id
+    Column("metadata", Text),  # merged message metadata (JSON string), set when sent or failed
+    Column("delivery_status", String(24)),  # furthest receipt status seen
     Column("reason_code", String(64)),
     Column("reason_description", Text),
     Column("created_at", Ms, nullable=False),
@@ -202,4 +205,50 @@ cancel_requests = Table(
     Column("request", Text, nullable=False),
     Column("cancelled", Integer, nullable=False, server_default="0"),
     Column("created_at", Ms, nullable=False),
+)
+
+# Events waiting to be delivered to webhooks (written in the transaction that caused them).
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26)),
+    Column("trigger", String(48), nullable=False),
+    Column("batch_id", String(26)),
+    Column("message_id", String(26)),
+    Column("callback_url", Text),  # a batch's callback_url overrides the app's webhooks
+    Column("payload", Text, nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Column("state", String(16), nullable=False, server_default="PENDING"),
+    Index("ix_outbox_pending", "state", "id"),
+)
+
+# Global token buckets: one row per (app, channel) shared by every worker process.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("app_id", String(26), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+)
+
+# What the sandbox channel received: its durable inbox, one row per message id.
+sandbox_inbox = Table(
+    "sandbox_inbox",
+    metadata,
+    Column("message_id", String(26), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False),
+    Column("batch_id", String(26)),
+    Column("channel", String(32), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the rendered message as the channel got it
+    Column("deliveries", Integer, nullable=False, server_default="1"),  # duplicates absorbed
+    Column("received_at", Ms, nullable=False),
+    Column("next_receipt_at", Ms),  # when the next simulated receipt is due
+    Column("receipt_plan", Text),  # remaining receipts, e.g. ["DELIVERED", "READ"]
+    Index("ix_sandbox_receipts", "next_receipt_at"),
+    Index("ix_sandbox_app", "app_id", "received_at"),
 )

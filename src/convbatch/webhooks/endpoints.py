@@ -37,9 +37,7 @@ async def list_app_webhooks(request: Request, project_id: str) -> Response:
 @authenticated
 async def get_webhook(request: Request, project_id: str) -> Response:
     async with services_of(request).db.read() as conn:
-        webhook = await service.require_webhook(
-            conn, project_id, request.path_params["webhook_id"]
-        )
+        webhook = await service.require_webhook(conn, project_id, request.path_params["webhook_id"])
     return json_response(webhook)
 
 

@@ -75,12 +75,12 @@ class WebhookCreateRequest(StrictStruct, kw_only=True):
 
 
 class WebhookPatch(StrictStruct, kw_only=True):
-    app_id: NonEmptyStr | None | UnsetType = UNSET
-    target: Target | None | UnsetType = UNSET
-    triggers: Triggers | None | UnsetType = UNSET
-    target_type: TargetType | None | UnsetType = UNSET
-    secret: str | None | UnsetType = UNSET
-    client_credentials: ClientCredentials | None | UnsetType = UNSET
+    app_id: NonEmptyStr | UnsetType | None = UNSET
+    target: Target | UnsetType | None = UNSET
+    triggers: Triggers | UnsetType | None = UNSET
+    target_type: TargetType | UnsetType | None = UNSET
+    secret: str | UnsetType | None = UNSET
+    client_credentials: ClientCredentials | UnsetType | None = UNSET
 
 
 class WebhookList(msgspec.Struct):

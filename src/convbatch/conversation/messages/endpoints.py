@@ -16,7 +16,7 @@ from convbatch.apps.repository import get_app
 from convbatch.clock import parse_rfc3339
 from convbatch.conversation.messages import repository as repo
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
-from convbatch.conversation.messages.view import message_view
+from convbatch.conversation.messages.view import batch_context, message_view
 from convbatch.conversation.paging import decode_token, encode_token, page_size
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.services import services_of
@@ -25,12 +25,15 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
 
 
-async def _views(conn: AsyncConnection, project_id: str, rows: Sequence[Row]) -> list[ConversationMessage]:
+async def _views(
+    conn: AsyncConnection, project_id: str, rows: Sequence[Row]
+) -> list[ConversationMessage]:
     modes: dict[str, str] = {}
     for app_id in {row.app_id for row in rows}:
         app = await get_app(conn, project_id, app_id)
         modes[app_id] = app.processing_mode if app is not None else "CONVERSATION"
-    return [message_view(row, modes[row.app_id]) for row in rows]
+    batches = {row.batch_id: batch_context(row.batch_request) for row in rows if row.batch_id}
+    return [message_view(row, modes[row.app_id], batches.get(row.batch_id)) for row in rows]
 
 
 @authenticated

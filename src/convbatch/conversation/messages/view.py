@@ -2,18 +2,19 @@
 
 A batch row stores only the recipient entry; the message itself is the batch's template with
 the recipient's parameters filled in, and its metadata is the batch's merged with the
-recipient's plus ``_batch_id``, exactly as the engine sends it.
+recipient's plus ``_batch_id``, rendered by the same code the engine sends with.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy.engine import Row
 
+from convbatch.batches.render import Template, merge_metadata
 from convbatch.clock import to_rfc3339
 from convbatch.conversation.messages.schemas import (
     ConversationMessage,
@@ -21,32 +22,36 @@ from convbatch.conversation.messages.schemas import (
     MessageReason,
 )
 
-_PLACEHOLDER = re.compile(r"\$\{([^{}]+)\}")
 _encode = msgspec.json.Encoder().encode
 
 
-def fill_placeholders(value: Any, params: dict[str, str]) -> Any:
-    """Replace ${name} in every string value (never in keys). One pass, so a value that itself
-    contains ${...} is not expanded again; unknown names are left as written."""
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: params.get(m[1], m[0]), value)
-    if isinstance(value, dict):
-        return {k: fill_placeholders(v, params) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fill_placeholders(v, params) for v in value]
-    return value
+@dataclass(frozen=True)
+class BatchContext:
+    """What every message of one batch shares; built once per batch and page."""
+
+    options: dict[str, Any]
+    template: Template | None
 
 
-def _batch_parts(row: Row, entry: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    params = {**(options.get("parameter_defaults") or {}), **(entry.get("parameters") or {})}
-    metadata = {**(options.get("message_metadata") or {}),
-                **(entry.get("message_metadata") or {}), "_batch_id": row.batch_id}  # fmt: skip
-    template = options.get("message")
-    strategy = options.get("processing_strategy")
+def batch_context(raw_request: str | None) -> BatchContext:
+    options = msgspec.json.decode(raw_request) if raw_request else {}
+    message = options.get("message")
+    return BatchContext(options, None if message is None else Template.compile(message))
+
+
+def _batch_parts(row: Row, entry: dict[str, Any], batch: BatchContext) -> dict[str, Any]:
+    options = batch.options
+    app_message = None
+    if batch.template is not None:
+        rendered = batch.template.render(entry.get("parameters"), options.get("parameter_defaults"))
+        # A recipient missing parameter values never got a message: show the template as is.
+        app_message = options["message"] if isinstance(rendered, list) else rendered
+    metadata = merge_metadata(options.get("message_metadata"), entry.get("message_metadata"),
+                              row.batch_id)  # fmt: skip
     return {
-        "app_message": None if template is None else fill_placeholders(template, params),
+        "app_message": app_message,
         "metadata": _encode(metadata).decode(),
-        "dispatch": strategy == "DISPATCH_ONLY",
+        "dispatch": options.get("processing_strategy") == "DISPATCH_ONLY",
         "recipient": entry.get("recipient") or {},
     }
 
@@ -61,13 +66,12 @@ def _single_parts(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def message_view(row: Row, app_mode: str) -> ConversationMessage:
+def message_view(row: Row, app_mode: str, batch: BatchContext | None) -> ConversationMessage:
     """``app_mode`` is the processing mode of the row's app, used unless the send asked for
-    DISPATCH_ONLY."""
+    DISPATCH_ONLY; ``batch`` is the context of the row's batch (None for a single send)."""
     payload = msgspec.json.decode(row.payload)
     if row.batch_id is not None:
-        options = msgspec.json.decode(row.batch_request) if row.batch_request else {}
-        parts = _batch_parts(row, payload, options)
+        parts = _batch_parts(row, payload, batch or batch_context(None))
     else:
         parts = _single_parts(payload)
     identity = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:54:01.972624
+Create Date: 2026-11-26 21:01:50.558609
 """
 
 from collections.abc import Sequence
@@ -152,6 +152,8 @@ def upgrade() -> None:
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
     sa.Column('channel', sa.String(length=32), nullable=True),
     sa.Column('identity', sa.Text(), nullable=True),
+    sa.Column('contact_id', sa.String(length=26), nullable=True),
+    sa.Column('metadata', sa.Text(), nullable=True),
     sa.Column('delivery_status', sa.String(length=24), nullable=True),
     sa.Column('reason_code', sa.String(length=64), nullable=True),
     sa.Column('reason_description', sa.Text(), nullable=True),
@@ -164,12 +166,53 @@ def upgrade() -> None:
         batch_op.create_index('ix_messages_due', ['state', 'due_at'], unique=False)
         batch_op.create_index('ix_messages_project', ['project_id', 'created_at'], unique=False)
 
+    op.create_table('outbox_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('project_id', sa.String(length=64), nullable=False),
+    sa.Column('app_id', sa.String(length=26), nullable=True),
+    sa.Column('trigger', sa.String(length=48), nullable=False),
+    sa.Column('batch_id', sa.String(length=26), nullable=True),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('callback_url', sa.Text(), nullable=True),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('state', sa.String(length=16), server_default='PENDING', nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_pending', ['state', 'id'], unique=False)
+
     op.create_table('projects',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('display_name', sa.Text(), server_default='', nullable=False),
     sa.Column('created_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('rate_buckets',
+    sa.Column('app_id', sa.String(length=26), nullable=False),
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('tokens', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('app_id', 'channel')
+    )
+    op.create_table('sandbox_inbox',
+    sa.Column('message_id', sa.String(length=26), nullable=False),
+    sa.Column('project_id', sa.String(length=64), nullable=False),
+    sa.Column('app_id', sa.String(length=26), nullable=False),
+    sa.Column('batch_id', sa.String(length=26), nullable=True),
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('identity', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('deliveries', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('received_at', sa.BigInteger(), nullable=False),
+    sa.Column('next_receipt_at', sa.BigInteger(), nullable=True),
+    sa.Column('receipt_plan', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('message_id')
+    )
+    with op.batch_alter_table('sandbox_inbox', schema=None) as batch_op:
+        batch_op.create_index('ix_sandbox_app', ['app_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_sandbox_receipts', ['next_receipt_at'], unique=False)
+
     op.create_table('server_state',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
@@ -196,7 +239,17 @@ def downgrade() -> None:
 
     op.drop_table('webhooks')
     op.drop_table('server_state')
+    with op.batch_alter_table('sandbox_inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_sandbox_receipts')
+        batch_op.drop_index('ix_sandbox_app')
+
+    op.drop_table('sandbox_inbox')
+    op.drop_table('rate_buckets')
     op.drop_table('projects')
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending')
+
+    op.drop_table('outbox_events')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_project')
         batch_op.drop_index('ix_messages_due')

@@ -1,0 +1,1 @@
+"""Webhook callbacks: event payloads, the outbox and its delivery."""

@@ -1,0 +1,1 @@
+"""Channel drivers: how a rendered message leaves convbatch."""

@@ -1,0 +1,1 @@
+"""The dispatch engine: claims due messages, sends them, records what happened."""

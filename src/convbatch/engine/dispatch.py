@@ -1,0 +1,174 @@
+"""One dispatch round: claim due messages, decide, send through the drivers, record the outcome.
+
+The claim and the record are two short transactions; sending happens between them with no
+transaction open, so a slow channel never holds the database (and no worker sleeps holding a
+claim: a message that must wait goes back to the queue with a later due time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Row
+
+from convbatch.callbacks.outbox import add_events
+from convbatch.callbacks.subscriptions import Subscriptions
+from convbatch.channels.base import SendResult
+from convbatch.channels.registry import DriverRegistry
+from convbatch.clock import Clock
+from convbatch.db.engine import Database
+from convbatch.engine import plan, queries
+from convbatch.engine.context import ContextCache, channel_config
+from convbatch.engine.lifecycle import finish_batches
+from convbatch.engine.ratelimit import RateLimiter
+from convbatch.engine.record import RoundRecord
+from convbatch.engine.retry import RetryPolicy
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    claim_limit: int = 500
+    lease_ms: int = 30_000
+    retry: RetryPolicy = RetryPolicy()
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, clock: Clock, drivers: DriverRegistry, owner: str,
+        settings: DispatchSettings | None = None,
+    ) -> None:  # fmt: skip
+        self.db, self.clock, self.drivers, self.owner = db, clock, drivers, owner
+        self.settings = settings or DispatchSettings()
+        self.contexts = ContextCache()
+        self.subscriptions = Subscriptions()
+        self.limiter = RateLimiter(db)
+
+    def _now_ms(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+    async def run_round(self) -> int:
+        """Process one chunk of due messages; returns how many were claimed."""
+        now_ms = self._now_ms()
+        async with self.db.transaction() as conn:
+            rows = await queries.claim_due_messages(
+                conn, self.owner, now_ms, self.settings.lease_ms, self.settings.claim_limit
+            )
+        if not rows:
+            return 0
+        decisions = await self._decide(rows, now_ms)
+        record = RoundRecord(self.clock.now(), self._now_ms())
+        await self._send(decisions, record)
+        await self._record(decisions, record)
+        return len(rows)
+
+    async def _decide(self, rows: Sequence[Row], now_ms: int) -> list[plan.Decision]:
+        items = [plan.decode_item(row) for row in rows]
+        decisions = []
+        async with self.db.read() as conn:
+            contexts = await self.contexts.batches(conn, {r.batch_id for r in rows})
+            by_project: dict[str, set[str]] = defaultdict(set)
+            for row, item in zip(rows, items, strict=True):
+                if item.recipient.contact_id:
+                    by_project[row.project_id].add(item.recipient.contact_id)
+            contacts = {}
+            for project_id, ids in by_project.items():
+                contacts.update(await plan.load_contacts(conn, project_id, ids))
+            by_app: dict[str, set[str]] = defaultdict(set)
+            for row, item in zip(rows, items, strict=True):
+                contact = contacts.get(item.recipient.contact_id or "")
+                by_app[row.app_id] |= plan.identities_to_check(item, contact)
+            opt_outs = {a: await plan.load_opt_outs(conn, a, ids) for a, ids in by_app.items()}
+            for row, item in zip(rows, items, strict=True):
+                ctx = contexts[row.batch_id]
+                app = await self.contexts.app(conn, row.project_id, row.app_id)
+                if app is None:
+                    decision = plan.Decision(row, ctx, "{}", None, [])
+                    decision.failure = ("FAILED", "UNKNOWN_APP", f"app {row.app_id} no longer exists")
+                else:
+                    decision = plan.decide(row, item, ctx, app, contacts, opt_outs[row.app_id], now_ms)
+                decisions.append(decision)
+        return decisions
+
+    async def _send(self, decisions: list[plan.Decision], record: RoundRecord) -> None:
+        groups: dict[tuple[str, str], list[plan.Decision]] = defaultdict(list)
+        for d in decisions:
+            if d.outbound is not None:
+                groups[(d.row.app_id, d.outbound.channel)].append(d)
+        sends = [self._send_group(group, record) for group in groups.values()]
+        await asyncio.gather(*sends)
+
+    async def _send_group(self, group: list[plan.Decision], record: RoundRecord) -> None:
+        first = group[0]
+        assert first.outbound is not None
+        channel = first.outbound.channel
+        app = self.contexts.cached_app(first.row.project_id, first.row.app_id)
+        config = channel_config(app, channel) if app else None
+        if config is not None and config.rate_limit:
+            granted = await self.limiter.acquire(
+                first.row.app_id, channel, config.rate_limit, len(group), record.now_ms
+            )
+            for position, d in enumerate(group[granted:]):
+                # Pace the rest at the limit so later rounds find them due a few at a time.
+                due = record.now_ms + int((position + 1) * 1000 / config.rate_limit)
+                d.deferred_to = due
+            group = group[:granted]
+        if not group:
+            return
+        if config is None:
+            results = [SendResult(d.row.id, "failed", "CHANNEL_CONFIGURATION_MISSING",
+                                  f"channel {channel} is not configured") for d in group]  # fmt: skip
+        else:
+            driver = self.drivers.get(first.row.app_id, config)
+            try:
+                results = await driver.send([d.outbound for d in group if d.outbound])
+            except Exception as exc:  # a whole-call failure: every message is retried
+                results = [SendResult(d.row.id, "retry", "INTERNAL_ERROR", str(exc)[:500])
+                           for d in group]  # fmt: skip
+        by_id = {r.message_id: r for r in results}
+        for d in group:
+            d.result = by_id.get(d.row.id) or SendResult(
+                d.row.id, "retry", "INTERNAL_ERROR", "driver returned no result"
+            )
+
+    async def _record(self, decisions: list[plan.Decision], record: RoundRecord) -> None:
+        retry = self.settings.retry
+        async with self.db.transaction() as conn:
+            ours = await queries.still_ours(conn, self.owner, [d.row.id for d in decisions])
+            for app_id in {d.row.app_id for d in decisions}:
+                record.triggers[app_id] = await self.subscriptions.triggers(conn, app_id)
+            for d in decisions:
+                if d.row.id not in ours:
+                    continue  # our lease ran out and another worker owns it now
+                apply_outcome(d, record, retry)
+            await queries.finish_messages(conn, record.rows)
+            await queries.add_to_counters(conn, record.deltas, record.now_ms)
+            await finish_batches(conn, list(record.deltas), record)
+            await add_events(conn, record.events, record.now_ms)
+
+
+def apply_outcome(d: plan.Decision, record: RoundRecord, retry: RetryPolicy) -> None:
+    if d.failure is not None:
+        record.failed(d, *d.failure)
+    elif d.deferred_to is not None:
+        record.again(d, d.deferred_to, d.row.reason_code, None, attempts=d.row.attempts - 1)
+    elif d.result is None or d.result.outcome == "accepted":
+        record.sent(d)
+    elif d.result.outcome == "retry":
+        code, text = d.result.reason_code or "INTERNAL_ERROR", d.result.description or ""
+        if retry.exhausted(d.row.attempts):
+            record.failed(d, "FAILED", code, f"gave up after {d.row.attempts} attempts: {text}")
+        else:
+            record.again(d, record.now_ms + retry.delay_ms(d.row.attempts), code, text)
+    else:
+        code, text = d.result.reason_code or "CHANNEL_FAILURE", d.result.description or ""
+        if d.channel is not None and _has_next(d):
+            record.switch_channel(d, code, text)
+        else:
+            record.failed(d, "FAILED", code, text)
+
+
+def _has_next(d: plan.Decision) -> bool:
+    channels = [c[0] for c in d.candidates]
+    return d.channel in channels and channels.index(d.channel) + 1 < len(channels)

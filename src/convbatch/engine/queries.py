@@ -1,0 +1,151 @@
+"""The engine's hot-path SQL, each statement named with its purpose. Dialect differences (row
+locking) are settled here so callers never branch on the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convbatch.db.tables import batches, messages
+
+CLAIMED_COLUMNS = "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code"
+
+
+def _lock(conn: AsyncConnection) -> str:
+    return " FOR UPDATE SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
+
+
+async def claim_due_messages(
+    conn: AsyncConnection, owner: str, now_ms: int, lease_ms: int, limit: int
+) -> Sequence[Row]:
+    """Take up to ``limit`` due QUEUED messages: mark them SENDING under our lease."""
+    sql = text(
+        "UPDATE messages SET state = 'SENDING', lease_owner = :owner, lease_until = :until, "
+        "attempts = attempts + 1, updated_at = :now WHERE id IN (SELECT id FROM messages "
+        f"WHERE state = 'QUEUED' AND due_at <= :now ORDER BY due_at LIMIT :limit{_lock(conn)}) "
+        f"RETURNING {CLAIMED_COLUMNS}"
+    )
+    params = {"owner": owner, "until": now_ms + lease_ms, "now": now_ms, "limit": limit}
+    return (await conn.execute(sql, params)).all()
+
+
+async def still_ours(conn: AsyncConnection, owner: str, ids: Sequence[str]) -> set[str]:
+    """Of ``ids``, those we still hold (a lease that expired may have been taken over)."""
+    if not ids:
+        return set()
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    sql = text(
+        "SELECT id FROM messages WHERE id IN :ids AND lease_owner = :owner "
+        f"AND state = 'SENDING'{lock}"
+    ).bindparams(bindparam("ids", expanding=True))
+    return {row.id for row in await conn.execute(sql, {"ids": list(ids), "owner": owner})}
+
+
+_FINISH = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        due_at=bindparam("b_due"),
+        attempts=bindparam("b_attempts"),
+        channel=bindparam("b_channel"),
+        identity=bindparam("b_identity"),
+        contact_id=bindparam("b_contact"),
+        metadata=bindparam("b_metadata"),
+        reason_code=bindparam("b_reason"),
+        reason_description=bindparam("b_description"),
+        delivery_status=bindparam("b_delivery"),
+        lease_owner=None,
+        lease_until=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+async def finish_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Write each message's outcome and drop our lease (keys: b_id, b_state, ...)."""
+    if rows:
+        await conn.execute(_FINISH, list(rows))
+
+
+_COUNTER_NAMES = ("queued", "sent", "delivered", "read", "failed", "cancelled", "expired")
+
+
+async def add_to_counters(
+    conn: AsyncConnection, deltas: dict[str, dict[str, int]], now_ms: int
+) -> None:
+    """One UPDATE per batch with every counter change of this round."""
+    for batch_id, delta in deltas.items():
+        changes = {k: batches.c[k] + v for k, v in delta.items() if v and k in _COUNTER_NAMES}
+        if changes:
+            await conn.execute(
+                update(batches).where(batches.c.id == batch_id).values(updated_at=now_ms, **changes)
+            )
+
+
+async def mark_processed(conn: AsyncConnection, batch_ids: Sequence[str], now_ms: int) -> Sequence[Row]:
+    """READY batches with nothing left in the engine become PROCESSED."""
+    if not batch_ids:
+        return []
+    sql = text(
+        "UPDATE batches SET status = 'PROCESSED', updated_at = :now WHERE id IN :ids "
+        "AND status = 'READY' AND queued = 0 RETURNING id, project_id, app_id, batch_type, "
+        "send_after, metadata, total, queued, sent, delivered, read, failed, cancelled, expired"
+    ).bindparams(bindparam("ids", expanding=True))
+    return (await conn.execute(sql, {"now": now_ms, "ids": list(batch_ids)})).all()
+
+
+async def release_expired_leases(conn: AsyncConnection, now_ms: int) -> int:
+    """Messages whose worker died (lease passed) go back to the queue."""
+    result = await conn.execute(
+        text(
+            "UPDATE messages SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL "
+            "WHERE state = 'SENDING' AND lease_until < :now"
+        ),
+        {"now": now_ms},
+    )
+    return int(result.rowcount or 0)
+
+
+async def release_claims(conn: AsyncConnection, owner: str) -> int:
+    """On shutdown: hand back everything we hold, as if never claimed."""
+    result = await conn.execute(
+        text(
+            "UPDATE messages SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL, "
+            "attempts = attempts - 1 WHERE state = 'SENDING' AND lease_owner = :owner"
+        ),
+        {"owner": owner},
+    )
+    return int(result.rowcount or 0)
+
+
+async def make_due_batches_ready(conn: AsyncConnection, now_ms: int) -> Sequence[Row]:
+    """SCHEDULED batches whose time came become READY, with their messages queued."""
+    found = (
+        await conn.execute(
+            text(
+                "UPDATE batches SET status = 'READY', updated_at = :now WHERE status = "
+                "'SCHEDULED' AND send_after <= :now RETURNING id, project_id, app_id, "
+                "batch_type, send_after, metadata"
+            ),
+            {"now": now_ms},
+        )
+    ).all()
+    if found:
+        await conn.execute(
+            text(
+                "UPDATE messages SET state = 'QUEUED' WHERE batch_id IN :ids AND state = 'SCHEDULED'"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": [row.id for row in found]},
+        )
+    return found
+
+
+async def next_scheduled_at(conn: AsyncConnection) -> int | None:
+    sql = text("SELECT MIN(send_after) FROM batches WHERE status = 'SCHEDULED'")
+    value = (await conn.execute(sql)).scalar()
+    return None if value is None else int(value)

@@ -1,0 +1,121 @@
+"""The one entry point for delivery receipts that arrive after a send (from the sandbox, an
+upstream relay or an HTTP callback): update the message, its batch counters and the outbox."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convbatch.callbacks import events as ev
+from convbatch.callbacks.outbox import Event, add_events
+from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.engine import queries
+from convbatch.engine.context import BatchContext, ContextCache
+
+RANK = {None: 0, "QUEUED_ON_CHANNEL": 1, "DELIVERED": 2, "READ": 3}
+# The counter a SENT message sits in, by its furthest receipt.
+BUCKET = {None: "sent", "QUEUED_ON_CHANNEL": "sent", "DELIVERED": "delivered", "READ": "read"}
+NOT_YET_SENT = ("SCHEDULED", "QUEUED", "SENDING")
+
+
+@dataclass(slots=True)
+class Receipt:
+    message_id: str
+    status: str  # QUEUED_ON_CHANNEL, DELIVERED, READ, FAILED
+    reason_code: str | None = None
+    description: str | None = None
+
+
+_SELECT_SQL = (
+    "SELECT id, project_id, app_id, batch_id, idx, state, delivery_status, channel, identity, "
+    "contact_id, metadata FROM messages WHERE id IN :ids"
+)
+_SELECT = {
+    "sqlite": text(_SELECT_SQL).bindparams(bindparam("ids", expanding=True)),
+    "postgresql": text(_SELECT_SQL + " FOR UPDATE").bindparams(bindparam("ids", expanding=True)),
+}
+_UPDATE = text(
+    "UPDATE messages SET state = :state, delivery_status = :delivery, reason_code = :reason, "
+    "reason_description = :description, updated_at = :now WHERE id = :id"
+)
+
+
+async def apply_receipts(
+    conn: AsyncConnection, receipts: Sequence[Receipt], now: datetime, cache: ContextCache
+) -> set[str]:
+    """Apply receipts in order, in the caller's transaction. Returns the ids of messages not yet
+    recorded as sent, whose receipts the caller should offer again shortly. Receipts that would
+    move a message backwards (QUEUED_ON_CHANNEL after DELIVERED) are dropped."""
+    if not receipts:
+        return set()
+    ids = sorted({x.message_id for x in receipts})  # sorted: a stable lock order
+    rows = {r.id: r._asdict() for r in await conn.execute(_SELECT[conn.dialect.name], {"ids": ids})}
+    contexts = await cache.batches(conn, {r["batch_id"] for r in rows.values() if r["batch_id"]})
+    now_ms = int(now.timestamp() * 1000)
+    deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    changed: dict[str, dict] = {}
+    deferred: set[str] = set()
+    events: list[Event] = []
+    triggers: dict[str, frozenset[str]] = {}
+    for receipt in receipts:
+        row = rows.get(receipt.message_id)
+        if row is None:
+            continue
+        if row["state"] in NOT_YET_SENT:
+            deferred.add(receipt.message_id)
+            continue
+        if row["state"] != "SENT" or not _moves_forward(row["delivery_status"], receipt.status):
+            continue
+        if row["batch_id"] is not None:
+            bucket = deltas[row["batch_id"]]
+            bucket[BUCKET[row["delivery_status"]]] -= 1
+            bucket["failed" if receipt.status == "FAILED" else BUCKET[receipt.status]] += 1
+        if receipt.status == "FAILED":
+            row.update(state="FAILED", reason_code=receipt.reason_code or "UNKNOWN",
+                       reason_description=receipt.description or "")  # fmt: skip
+        else:
+            row["delivery_status"] = receipt.status
+        changed[row["id"]] = row
+        if row["app_id"] not in triggers:
+            triggers[row["app_id"]] = await app_triggers(conn, row["app_id"])
+        ctx = contexts.get(row["batch_id"] or "")
+        callback_url = ctx.options.callback_url if ctx else None
+        if callback_url or "MESSAGE_DELIVERY" in triggers[row["app_id"]]:
+            events.append(_event(row, receipt, now, ctx))
+    if changed:
+        await conn.execute(_UPDATE, [
+            {"id": r["id"], "state": r["state"], "delivery": r["delivery_status"],
+             "reason": r.get("reason_code"), "description": r.get("reason_description"),
+             "now": now_ms} for r in changed.values()
+        ])  # fmt: skip
+    await queries.add_to_counters(conn, deltas, now_ms)
+    await add_events(conn, events, now_ms)
+    return deferred
+
+
+def _moves_forward(current: str | None, status: str) -> bool:
+    if status == "FAILED":
+        return True
+    return status in RANK and RANK[status] > RANK.get(current, 0)
+
+
+def _event(row: dict, receipt: Receipt, now: datetime, ctx: BatchContext | None) -> Event:
+    report = ev.delivery_report(
+        message_id=row["id"], status=receipt.status, channel=row["channel"],
+        identity=row["identity"], app_id=row["app_id"], contact_id=row["contact_id"],
+        metadata=row["metadata"] or "",
+        processing_mode=ctx.processing_mode if ctx else "CONVERSATION",
+        batch_id=row["batch_id"], message_index=row["idx"],
+        reason_code=receipt.reason_code if receipt.status == "FAILED" else None,
+        description=receipt.description,
+    )  # fmt: skip
+    correlation = (ctx.options.correlation_id if ctx else None) or ""
+    payload = ev.envelope(row["project_id"], row["app_id"], "message_delivery_report", report,
+                          now, correlation)  # fmt: skip
+    return Event(row["project_id"], row["app_id"], "MESSAGE_DELIVERY", payload, row["batch_id"],
+                 row["id"], ctx.options.callback_url if ctx else None)  # fmt: skip

@@ -1,0 +1,128 @@
+"""The engine process loop: dispatch rounds plus the named side tasks (scheduler tick, lease
+reaper, sandbox receipts), each supervised so one failure does not stop the others. Stopping
+finishes the rounds in flight, then hands back any claim still held."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+import structlog
+from sqlalchemy import text
+
+from convbatch.channels.registry import DriverRegistry
+from convbatch.channels.sandbox_receipts import pump_receipts
+from convbatch.engine import lifecycle, queries
+from convbatch.engine.dispatch import Dispatcher, DispatchSettings
+from convbatch.engine.retry import RetryPolicy
+from convbatch.engine.wakeup import notify
+from convbatch.ids import new_ulid
+from convbatch.services import Services
+
+log = structlog.get_logger(__name__)
+_TICK_LOCK = 0x0C0B_71C4  # advisory lock: one scheduler tick at a time across processes
+
+
+class Engine:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_ulid()}"
+        self.drivers = DriverRegistry(services.db, services.clock)
+        self.dispatcher = Dispatcher(
+            services.db, services.clock, self.drivers, self.owner,
+            DispatchSettings(
+                claim_limit=settings.claim_limit, lease_ms=settings.lease_ms,
+                retry=RetryPolicy(base_ms=settings.retry_base_ms,
+                                  max_attempts=settings.retry_max_attempts),
+            ),
+        )  # fmt: skip
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until ``stop()``; then drain and release."""
+        settings = self.services.settings
+        db = self.services.db
+        if not db.is_sqlite:
+            await self.services.wakeup.listen(settings.database_url)
+        loops = [asyncio.create_task(self._dispatch_loop(), name=f"dispatch-{i}")
+                 for i in range(max(1, settings.dispatch_concurrency))]  # fmt: skip
+        side = [
+            ("scheduler-tick", settings.tick_ms, self._tick),
+            ("lease-reaper", settings.reap_ms, self._reap),
+            ("sandbox-receipts", settings.poll_ms, self._receipts),
+        ]
+        tasks = [asyncio.create_task(self._every(name, period, step), name=name)
+                 for name, period, step in side]  # fmt: skip
+        try:
+            await self._stopping.wait()
+        finally:
+            self._stopping.set()
+            self.services.wakeup.set()
+            await asyncio.gather(*loops, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            async with db.transaction() as conn:
+                released = await queries.release_claims(conn, self.owner)
+            if released:
+                log.info("released claims on shutdown", count=released)
+            await self.drivers.aclose()
+            await self.services.wakeup.aclose()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _dispatch_loop(self) -> None:
+        limit = self.services.settings.claim_limit
+        poll = self.services.settings.poll_ms / 1000
+        while not self._stopping.is_set():
+            try:
+                claimed = await self.dispatcher.run_round()
+            except Exception:
+                log.exception("dispatch round failed")
+                claimed = 0
+                await asyncio.sleep(1)
+            if claimed < limit and not self._stopping.is_set():
+                await self.services.wakeup.wait(poll)
+
+    async def _every(self, name: str, period_ms: int, step: Callable[[], Awaitable[bool]]) -> None:
+        """Run ``step`` every period (at once again if it says there is more), surviving errors."""
+        while not self._stopping.is_set():
+            try:
+                more = await step()
+            except Exception:
+                log.exception("engine task failed", task=name)
+                more = False
+                await asyncio.sleep(1)
+            if not more:
+                await asyncio.sleep(period_ms / 1000)
+
+    async def _tick(self) -> bool:
+        db = self.services.db
+        async with db.transaction() as conn:
+            if not db.is_sqlite:
+                got = await conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_TICK_LOCK})"))
+                if not got.scalar():
+                    return False
+            ready = await lifecycle.tick(conn, self.services.clock.now())
+            if ready:
+                await notify(conn)
+        if ready:
+            self.services.wakeup.set()
+        return False
+
+    async def _reap(self) -> bool:
+        async with self.services.db.transaction() as conn:
+            released = await queries.release_expired_leases(conn, self.services.now_ms())
+        if released:
+            log.info("took back messages of an expired lease", count=released)
+            self.services.wakeup.set()
+        return False
+
+    async def _receipts(self) -> bool:
+        services = self.services
+        count = await pump_receipts(services.db, services.clock, self.dispatcher.contexts)
+        return count >= 1000
