@@ -100,6 +100,20 @@ def server(db: str, *extra: str) -> Iterator[str]:
             proc.kill()
 
 
+@contextmanager
+def worker(db: str) -> Iterator[subprocess.Popen]:
+    """A real ``convbatch worker`` process (engine only)."""
+    proc = subprocess.Popen([*CLI, "worker", "--db", db], stdout=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _wait_for(url: str, proc: subprocess.Popen) -> None:
     import urllib.request
 

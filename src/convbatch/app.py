@@ -64,3 +64,8 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
+
+
+def api_only_from_env() -> Starlette:
+    """Factory for multi-process API serving: settings from CONVBATCH_* variables, no engine."""
+    return create_app(Settings.from_env(), engine=False)

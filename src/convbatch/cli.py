@@ -90,8 +90,12 @@ def serve(
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default 8080)."),
     db: str | None = DbOption,
+    no_engine: bool = typer.Option(False, "--no-engine", help="Serve the API only."),
+    workers: int = typer.Option(1, help="API processes (only with --no-engine)."),
 ) -> None:
-    """Run the API server (SQLite in the working directory unless --db says otherwise)."""
+    """Run the API server and, unless --no-engine, the dispatch engine in the same process."""
+    import os
+
     import uvicorn
 
     from convbatch.app import create_app
@@ -100,13 +104,24 @@ def serve(
     tenant = _with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+              "access_log": False}  # fmt: skip
+    if workers > 1:
+        if not no_engine:
+            raise typer.BadParameter("several API processes need --no-engine", param_hint="--workers")
+        # Worker processes rebuild the app from the environment.
+        os.environ["CONVBATCH_DATABASE_URL"] = settings.database_url
+        uvicorn.run("convbatch.app:api_only_from_env", factory=True, workers=workers, **common)
+        return
+    uvicorn.run(create_app(settings, engine=not no_engine), **common)  # type: ignore[arg-type]
+
+
+@app.command()
+def worker(db: str | None = DbOption) -> None:
+    """Run the dispatch engine alone (no HTTP); any number may share a PostgreSQL database."""
+    from convbatch.engine.runner import run_worker
+
+    asyncio.run(run_worker(Settings.from_env(database_url=db)))
 
 
 @db_app.command("upgrade")

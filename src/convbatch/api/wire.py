@@ -34,10 +34,9 @@ def field_path(raw: str) -> str:
 def validation_error(exc: msgspec.ValidationError) -> InvalidArgument:
     text = str(exc)
     match = _PATH.match(text)
-    if not match:
-        return InvalidArgument(f"Invalid request body: {text}")
-    path = field_path(match["path"])
-    message = match["msg"]
+    # Errors at the top level of the body carry no location.
+    path = field_path(match["path"]) if match else ""
+    message = match["msg"] if match else text
     missing = re.match(r"Object missing required field `([^`]+)`", message)
     if missing:
         where = f"{path}.{missing[1]}" if path else missing[1]

@@ -42,6 +42,9 @@ class SendResult:
     outcome: Outcome
     reason_code: str | None = None
     description: str | None = None
+    # Receipts the channel gave with its answer, in order: (status, reason code or None). They
+    # are recorded with the send itself, saving a separate receipt round trip.
+    receipts: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def accepted(message_id: str) -> SendResult:

@@ -7,6 +7,7 @@ import msgspec
 from sqlalchemy import text
 
 from convbatch.clock import Clock
+from convbatch.db.bulk import update_rows
 from convbatch.db.engine import Database
 from convbatch.engine.context import ContextCache
 from convbatch.engine.receipts import Receipt, apply_receipts
@@ -15,9 +16,7 @@ _decode_plan = msgspec.json.Decoder(list[tuple[str, str | None, int]]).decode
 _encode = msgspec.json.Encoder().encode
 RETRY_NOT_YET_SENT_MS = 200  # a receipt that overtook the engine's own record waits this long
 
-_UPDATE = text(
-    "UPDATE sandbox_inbox SET receipt_plan = :plan, next_receipt_at = :next WHERE message_id = :id"
-)
+_PLAN_COLUMNS = (("receipt_plan", "text"), ("next_receipt_at", "bigint"))
 
 
 async def pump_receipts(db: Database, clock: Clock, cache: ContextCache, limit: int = 1000) -> int:
@@ -44,13 +43,11 @@ async def pump_receipts(db: Database, clock: Clock, cache: ContextCache, limit: 
         updates = []
         for mid, plan in plans.items():
             if mid in deferred:
-                updates.append({"id": mid, "plan": _encode(plan).decode(),
-                                "next": now_ms + RETRY_NOT_YET_SENT_MS})  # fmt: skip
+                updates.append((mid, _encode(plan).decode(), now_ms + RETRY_NOT_YET_SENT_MS))
                 continue
             rest = plan[1:]
-            updates.append({"id": mid, "plan": _encode(rest).decode(),
-                            "next": now_ms + rest[0][2] if rest else None})  # fmt: skip
-        await conn.execute(_UPDATE, updates)
+            updates.append((mid, _encode(rest).decode(), now_ms + rest[0][2] if rest else None))
+        await update_rows(conn, "sandbox_inbox", "message_id", _PLAN_COLUMNS, updates)
     return len(rows)
 
 

@@ -25,9 +25,10 @@ PlannedReceipt = tuple[str, str | None, int]
 
 @dataclass(frozen=True)
 class SandboxSettings:
+    # Delays of each receipt after the previous one. Zero (the default) answers it with the send.
     queued_delay_ms: int = 0
-    delivered_delay_ms: int = 20
-    read_delay_ms: int = 50
+    delivered_delay_ms: int = 0
+    read_delay_ms: int = 0
     read_rate: float = 0.0
     failure_rate: float = 0.0
     seed: int = 0

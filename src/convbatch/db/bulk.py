@@ -27,3 +27,37 @@ async def insert_rows(
     marks = ", ".join("?" for _ in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     await conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+
+
+async def update_rows(
+    conn: AsyncConnection,
+    table: str,
+    key: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Set ``columns`` (name, PostgreSQL type) on many rows, each tuple being (key, *values).
+
+    PostgreSQL gets one statement joining the table to unnested arrays; SQLite, whose statements
+    run in-process, gets a plain executemany."""
+    if not rows:
+        return
+    names = [name for name, _ in columns]
+    if conn.dialect.name == "postgresql":
+        types = ["text", *(kind for _, kind in columns)]
+        arrays = ", ".join(f"${i + 1}::{kind}[]" for i, kind in enumerate(types))
+        sets = ", ".join(f'"{n}" = v."{n}"' for n in names)
+        sql = (
+            f'UPDATE "{table}" AS t SET {sets} FROM unnest({arrays}) '
+            f'AS v("{key}", {", ".join(chr(34) + n + chr(34) for n in names)}) '
+            f'WHERE t."{key}" = v."{key}"'
+        )
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.execute(sql, *[list(col) for col in zip(*rows, strict=True)])
+        return
+    sets = ", ".join(f'"{n}" = ?' for n in names)
+    await conn.exec_driver_sql(
+        f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', [(*r[1:], r[0]) for r in rows]
+    )

@@ -46,6 +46,7 @@ class ContextCache:
     def __init__(self, max_batches: int = 2000) -> None:
         self._batches: OrderedDict[str, BatchContext] = OrderedDict()
         self._apps: dict[tuple[str, str], tuple[float, App | None]] = {}
+        self._channels: dict[int, tuple[App, frozenset[str]]] = {}
         self._max = max_batches
 
     async def batches(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, BatchContext]:
@@ -66,6 +67,15 @@ class ContextCache:
             while len(self._batches) > self._max:
                 self._batches.popitem(last=False)
         return {i: self._batches[i] for i in wanted if i in self._batches}
+
+    def channels(self, app: App) -> frozenset[str]:
+        """The app's configured channels, computed once per cached app document."""
+        key = id(app)
+        found = self._channels.get(key)
+        if found is None or found[0] is not app:
+            found = (app, frozenset(app.channels()))
+            self._channels[key] = found
+        return found[1]
 
     def cached_app(self, project_id: str, app_id: str) -> App | None:
         hit = self._apps.get((project_id, app_id))

@@ -87,7 +87,10 @@ class Dispatcher:
                     decision = plan.Decision(row, ctx, "{}", None, [])
                     decision.failure = ("FAILED", "UNKNOWN_APP", f"app {row.app_id} no longer exists")
                 else:
-                    decision = plan.decide(row, item, ctx, app, contacts, opt_outs[row.app_id], now_ms)
+                    configured = self.contexts.channels(app)
+                    decision = plan.decide(
+                        row, item, ctx, configured, contacts, opt_outs[row.app_id], now_ms
+                    )
                 decisions.append(decision)
         return decisions
 

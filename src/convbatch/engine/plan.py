@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.apps.schemas import App
 from convbatch.batches.render import merge_metadata, missing_description
 from convbatch.batches.schemas import RecipientAndParam
 from convbatch.channels.base import Outbound, SendResult
@@ -81,8 +80,9 @@ async def load_opt_outs(
 
 
 def candidates_for(
-    item: RecipientAndParam, contact: _ContactDoc | None, ctx: BatchContext, app: App
-) -> list[Candidate]:
+    item: RecipientAndParam, contact: _ContactDoc | None, ctx: BatchContext,
+    configured: frozenset[str],
+) -> list[Candidate]:  # fmt: skip
     if item.recipient.identified_by is not None:
         found = [(c.channel, c.identity) for c in item.recipient.identified_by.channel_identities]
     elif contact is not None:
@@ -95,7 +95,6 @@ def candidates_for(
     if order:
         rank = {ch: i for i, ch in enumerate(order)}
         found = sorted((c for c in found if c[0] in rank), key=lambda c: rank[c[0]])
-    configured = set(app.channels())
     return [c for c in found if c[0] in configured]
 
 
@@ -135,7 +134,7 @@ def identities_to_check(item: RecipientAndParam, contact: _ContactDoc | None) ->
 
 
 def decide(
-    row: Row, item: RecipientAndParam, ctx: BatchContext, app: App,
+    row: Row, item: RecipientAndParam, ctx: BatchContext, configured: frozenset[str],
     contacts_by_id: dict[str, _ContactDoc], opt_outs: dict[str, set[str]], now_ms: int,
 ) -> Decision:  # fmt: skip
     options = ctx.options
@@ -155,7 +154,7 @@ def decide(
     if contact_id and contact is None:
         decision.failure = ("FAILED", "CONTACT_NOT_FOUND", f"contact {contact_id} does not exist")
         return decision
-    decision.candidates = candidates_for(item, contact, ctx, app)
+    decision.candidates = candidates_for(item, contact, ctx, configured)
     position = pick_candidate(row, decision.candidates)
     if position is None:
         decision.failure = ("FAILED", "NO_CHANNELS_LEFT", "no channel of the recipient is usable on this app")

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text, update
+
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.db.tables import batches, messages
+from convbatch.db.bulk import update_rows
+from convbatch.db.tables import batches
 
 CLAIMED_COLUMNS = "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code"
 
@@ -45,31 +47,17 @@ async def still_ours(conn: AsyncConnection, owner: str, ids: Sequence[str]) -> s
     return {row.id for row in await conn.execute(sql, {"ids": list(ids), "owner": owner})}
 
 
-_FINISH = (
-    update(messages)
-    .where(messages.c.id == bindparam("b_id"))
-    .values(
-        state=bindparam("b_state"),
-        due_at=bindparam("b_due"),
-        attempts=bindparam("b_attempts"),
-        channel=bindparam("b_channel"),
-        identity=bindparam("b_identity"),
-        contact_id=bindparam("b_contact"),
-        metadata=bindparam("b_metadata"),
-        reason_code=bindparam("b_reason"),
-        reason_description=bindparam("b_description"),
-        delivery_status=bindparam("b_delivery"),
-        lease_owner=None,
-        lease_until=None,
-        updated_at=bindparam("b_now"),
-    )
-)
+FINISH_COLUMNS = (
+    ("state", "text"), ("due_at", "bigint"), ("attempts", "integer"), ("channel", "text"),
+    ("identity", "text"), ("contact_id", "text"), ("metadata", "text"), ("reason_code", "text"),
+    ("reason_description", "text"), ("delivery_status", "text"), ("lease_owner", "text"),
+    ("lease_until", "bigint"), ("updated_at", "bigint"),
+)  # fmt: skip
 
 
-async def finish_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Write each message's outcome and drop our lease (keys: b_id, b_state, ...)."""
-    if rows:
-        await conn.execute(_FINISH, list(rows))
+async def finish_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write each message's outcome and drop its lease; tuples are (id, *FINISH_COLUMNS)."""
+    await update_rows(conn, "messages", "id", FINISH_COLUMNS, rows)
 
 
 _COUNTER_NAMES = ("queued", "sent", "delivered", "read", "failed", "cancelled", "expired")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.db.bulk import update_rows
 from convbatch.engine import queries
 from convbatch.engine.context import BatchContext, ContextCache
 
@@ -39,10 +40,10 @@ _SELECT = {
     "sqlite": text(_SELECT_SQL).bindparams(bindparam("ids", expanding=True)),
     "postgresql": text(_SELECT_SQL + " FOR UPDATE").bindparams(bindparam("ids", expanding=True)),
 }
-_UPDATE = text(
-    "UPDATE messages SET state = :state, delivery_status = :delivery, reason_code = :reason, "
-    "reason_description = :description, updated_at = :now WHERE id = :id"
-)
+_CHANGED_COLUMNS = (
+    ("state", "text"), ("delivery_status", "text"), ("reason_code", "text"),
+    ("reason_description", "text"), ("updated_at", "bigint"),
+)  # fmt: skip
 
 
 async def apply_receipts(
@@ -54,8 +55,8 @@ async def apply_receipts(
     if not receipts:
         return set()
     ids = sorted({x.message_id for x in receipts})  # sorted: a stable lock order
-    rows = {r.id: r._asdict() for r in await conn.execute(_SELECT[conn.dialect.name], {"ids": ids})}
-    contexts = await cache.batches(conn, {r["batch_id"] for r in rows.values() if r["batch_id"]})
+    rows = {r.id: r for r in await conn.execute(_SELECT[conn.dialect.name], {"ids": ids})}
+    contexts = await cache.batches(conn, {r.batch_id for r in rows.values() if r.batch_id})
     now_ms = int(now.timestamp() * 1000)
     deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     changed: dict[str, dict] = {}
@@ -63,9 +64,11 @@ async def apply_receipts(
     events: list[Event] = []
     triggers: dict[str, frozenset[str]] = {}
     for receipt in receipts:
-        row = rows.get(receipt.message_id)
-        if row is None:
+        found = rows.get(receipt.message_id)
+        if found is None:
             continue
+        # The row as this call has changed it so far (several receipts may hit one message).
+        row = changed.get(found.id) or found._asdict()
         if row["state"] in NOT_YET_SENT:
             deferred.add(receipt.message_id)
             continue
@@ -87,12 +90,10 @@ async def apply_receipts(
         callback_url = ctx.options.callback_url if ctx else None
         if callback_url or "MESSAGE_DELIVERY" in triggers[row["app_id"]]:
             events.append(_event(row, receipt, now, ctx))
-    if changed:
-        await conn.execute(_UPDATE, [
-            {"id": r["id"], "state": r["state"], "delivery": r["delivery_status"],
-             "reason": r.get("reason_code"), "description": r.get("reason_description"),
-             "now": now_ms} for r in changed.values()
-        ])  # fmt: skip
+    await update_rows(conn, "messages", "id", _CHANGED_COLUMNS, [
+        (r["id"], r["state"], r["delivery_status"], r.get("reason_code"),
+         r.get("reason_description"), now_ms) for r in changed.values()
+    ])  # fmt: skip
     await queries.add_to_counters(conn, deltas, now_ms)
     await add_events(conn, events, now_ms)
     return deferred

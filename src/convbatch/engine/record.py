@@ -11,6 +11,7 @@ from typing import Any
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event
 from convbatch.engine.plan import SWITCHING, Decision
+from convbatch.engine.receipts import BUCKET
 
 
 @dataclass
@@ -19,20 +20,19 @@ class RoundRecord:
 
     now: datetime
     now_ms: int
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # see queries.FINISH_COLUMNS
     deltas: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     events: list[Event] = field(default_factory=list)
     triggers: dict[str, frozenset[str]] = field(default_factory=dict)  # per app
 
     def _row(self, d: Decision, state: str, *, due: int | None = None, attempts: int | None = None,
-             reason: str | None = None, description: str | None = None) -> None:  # fmt: skip
-        self.rows.append({
-            "b_id": d.row.id, "b_state": state, "b_due": due if due is not None else self.now_ms,
-            "b_attempts": d.row.attempts if attempts is None else attempts,
-            "b_channel": d.channel, "b_identity": d.identity, "b_contact": d.contact_id,
-            "b_metadata": d.metadata, "b_reason": reason, "b_description": description,
-            "b_delivery": None, "b_now": self.now_ms,
-        })  # fmt: skip
+             reason: str | None = None, description: str | None = None,
+             delivery: str | None = None) -> None:  # fmt: skip
+        self.rows.append((
+            d.row.id, state, self.now_ms if due is None else due,
+            d.row.attempts if attempts is None else attempts, d.channel, d.identity,
+            d.contact_id, d.metadata, reason, description, delivery, None, None, self.now_ms,
+        ))  # fmt: skip
 
     def _count(self, d: Decision, **changes: int) -> None:
         if d.row.batch_id is None:
@@ -69,8 +69,19 @@ class RoundRecord:
         self._delivery_event(d, "FAILED", code, text)
 
     def sent(self, d: Decision) -> None:
-        self._row(d, "SENT")
-        self._count(d, queued=-1, sent=1)
+        self._submit_event(d)
+        state, delivery, reason, text, bucket = "SENT", None, None, None, "sent"
+        for status, code in d.result.receipts if d.result is not None else ():
+            if status == "FAILED":
+                state, reason, bucket = "FAILED", code or "UNKNOWN", "failed"
+                text = f"channel reported {reason}"
+            else:
+                delivery, bucket = status, BUCKET[status]
+            self._delivery_event(d, status, reason, text)
+        self._row(d, state, delivery=delivery, reason=reason, description=text)
+        self._count(d, queued=-1, **{bucket: 1})
+
+    def _submit_event(self, d: Decision) -> None:
         if self._wants(d, "MESSAGE_SUBMIT") is None or d.outbound is None:
             return
         note = ev.submit_notification(

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from convbatch.clock import SystemClock
+from convbatch.config import Settings
+from convbatch.db.engine import Database
+from convbatch.db.migrate import upgrade
 from convbatch.engine.worker import Engine
 from convbatch.services import Services
 
@@ -23,3 +28,18 @@ async def running_engine(services: Services, enabled: bool = True) -> AsyncItera
     finally:
         engine.stop()
         await task
+
+
+async def run_worker(settings: Settings) -> None:
+    """The ``convbatch worker`` process: the engine until SIGTERM or SIGINT, then a drain."""
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        services = await Services.start(settings, db, SystemClock())
+        engine = Engine(services)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.stop)
+        await engine.run()
+    finally:
+        await db.dispose()
