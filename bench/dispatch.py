@@ -14,18 +14,29 @@ import time
 import aiohttp
 from sqlalchemy import func, select
 
-from bench.harness import create_tenant, database, machine, median, print_table, save, server, worker
+from bench.harness import (
+    create_tenant,
+    database,
+    machine,
+    median,
+    print_table,
+    save,
+    server,
+    worker,
+)
 from bench.ingest import batch_body, token
 from convbatch.db.engine import Database
 from convbatch.db.tables import batches, sandbox_inbox
 
 
-async def post_batches(url: str, tenant, count: int, recipients: int, concurrency: int = 4) -> float:
+async def post_batches(
+    url: str, tenant, count: int, recipients: int, concurrency: int = 4
+) -> float:
     """POST ``count`` batches; returns the wall time of the first POST."""
     body = batch_body(tenant.app_id, recipients)
     async with aiohttp.ClientSession() as session:
-        headers = {"Authorization": f"Bearer {await token(session, url, tenant.key_id, tenant.key_secret)}",
-                   "Content-Type": "application/json"}  # fmt: skip
+        bearer = await token(session, url, tenant.key_id, tenant.key_secret)
+        headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"}
         target = f"{url}/v1/projects/{tenant.project_id}/messages"
         started = time.time()
         todo = iter(range(count))
@@ -79,8 +90,12 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--setups", nargs="+", default=["sqlite:0", "postgresql:1", "postgresql:2"],
-                        help="database:workers (0 = the engine inside the API process)")
+    parser.add_argument(
+        "--setups",
+        nargs="+",
+        default=["sqlite:0", "postgresql:1", "postgresql:2"],
+        help="database:workers (0 = the engine inside the API process)",
+    )
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
@@ -94,7 +109,8 @@ def main() -> None:
         rows.append([kind, label, f"{median(rates):,.0f}", ", ".join(f"{r:,.0f}" for r in rates)])
     table = print_table(
         f"Dispatch to the sandbox: {args.batches} x {args.recipients} recipients ({machine()})",
-        ["database", "processes", "median msgs/s", "runs"], rows,
+        ["database", "processes", "median msgs/s", "runs"],
+        rows,
     )
     print(f"results: {save('dispatch', {'rows': data, 'table': table})}")
 

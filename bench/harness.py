@@ -120,7 +120,9 @@ def _wait_for(url: str, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1):
                 return
@@ -145,7 +147,8 @@ def machine() -> str:
 
 def print_table(title: str, header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    lines = [f"{title}", "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |",
+    pad = lambda cells: [str(c).ljust(w) for c, w in zip(cells, widths, strict=True)]  # noqa: E731
+    lines = [title, "| " + " | ".join(pad(header)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
               for r in rows]  # fmt: skip

@@ -8,8 +8,8 @@ server process, next to the raw cost of inserting the same rows (the baseline).
 from __future__ import annotations
 
 import argparse
-import base64
 import asyncio
+import base64
 import time
 
 import aiohttp
@@ -60,7 +60,8 @@ async def post_many(url: str, tenant, body: bytes, requests: int, concurrency: i
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         headers = {
-            "Authorization": f"Bearer {await token(session, url, tenant.key_id, tenant.key_secret)}",
+            "Authorization": "Bearer "
+            + await token(session, url, tenant.key_id, tenant.key_secret),
             "Content-Type": "application/json",
         }
         target = f"{url}/v1/projects/{tenant.project_id}/messages"
@@ -83,7 +84,9 @@ async def post_many(url: str, tenant, body: bytes, requests: int, concurrency: i
 async def raw_insert_ms(db_url: str, recipients: int, rounds: int) -> float:
     """Baseline: the same number of message rows inserted straight into the database."""
     db = Database(db_url)
-    payload = '{"recipient":{"identified_by":{"channel_identities":[{"channel":"SMS","identity":"+1"}]}}}'
+    payload = (
+        '{"recipient":{"identified_by":{"channel_identities":[{"channel":"SMS","identity":"+1"}]}}}'
+    )
     timings = []
     try:
         for _ in range(rounds):

@@ -12,7 +12,9 @@ from tests.support import Api, DatabaseFactory, running_api
 
 
 @pytest.fixture(scope="session")
-async def database_factory(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+async def database_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
     yield factory
     await factory.drop_all()

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from convbatch.api.errors import EXCEPTION_HANDLERS
 from convbatch.api.auth import token_endpoint
 from convbatch.api.docs import docs_page, openapi_endpoint
+from convbatch.api.errors import EXCEPTION_HANDLERS
 from convbatch.api.wire import json_response
 from convbatch.batches.endpoints import routes as batch_message_routes
 from convbatch.clock import Clock, SystemClock
@@ -61,7 +61,7 @@ def create_app(
     ]
     return Starlette(
         routes=routes,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
 

@@ -73,14 +73,15 @@ def print_bootstrap(tenant: Tenant, base_url: str) -> None:
     typer.echo(
         'CB_TOKEN=$(curl -s -u "$CB_KEY_ID:$CB_KEY_SECRET" -d grant_type=client_credentials '
         '"$CB_URL/oauth2/token" | python3 -c \'import json,sys; '
-        "print(json.load(sys.stdin)[\"access_token\"])')"
+        'print(json.load(sys.stdin)["access_token"])\')'
     )
     typer.echo(
         'curl -s -H "Authorization: Bearer $CB_TOKEN" -H "Content-Type: application/json" '
         '"$CB_URL/v1/projects/$CB_PROJECT/messages" -d "{\\"app_id\\": \\"$CB_APP\\", '
         '\\"message\\": {\\"text_message\\": {\\"text\\": \\"Hello \\${name}\\"}}, '
         '\\"recipient_and_params\\": [{\\"recipient\\": {\\"identified_by\\": '
-        '{\\"channel_identities\\": [{\\"channel\\": \\"SMS\\", \\"identity\\": \\"+15550000\\"}]}}, '
+        '{\\"channel_identities\\": [{\\"channel\\": \\"SMS\\", '
+        '\\"identity\\": \\"+15550000\\"}]}}, '
         '\\"parameters\\": {\\"name\\": \\"Ada\\"}}]}"\n'
     )
 
@@ -104,16 +105,22 @@ def serve(
     tenant = _with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
-    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "access_log": False}  # fmt: skip
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
     if workers > 1:
         if not no_engine:
-            raise typer.BadParameter("several API processes need --no-engine", param_hint="--workers")
+            raise typer.BadParameter(
+                "several API processes need --no-engine", param_hint="--workers"
+            )
         # Worker processes rebuild the app from the environment.
         os.environ["CONVBATCH_DATABASE_URL"] = settings.database_url
         uvicorn.run("convbatch.app:api_only_from_env", factory=True, workers=workers, **common)
         return
-    uvicorn.run(create_app(settings, engine=not no_engine), **common)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings, engine=not no_engine), **common)
 
 
 @app.command()
@@ -159,7 +166,9 @@ def keys_create(
     async def work(d: Database) -> dict[str, str]:
         async with d.transaction() as conn:
             if not await project_exists(conn, project):
-                raise typer.BadParameter(f"project {project} does not exist", param_hint="--project")
+                raise typer.BadParameter(
+                    f"project {project} does not exist", param_hint="--project"
+                )
             key = await create_key(conn, project, _now_ms())
         return {"project_id": project, "key_id": key.key_id, "key_secret": key.key_secret}
 
@@ -180,7 +189,9 @@ def apps_create(
         new_app = sandbox_app(name, tuple(c.upper() for c in channel))
         async with d.transaction() as conn:
             if not await project_exists(conn, project):
-                raise typer.BadParameter(f"project {project} does not exist", param_hint="--project")
+                raise typer.BadParameter(
+                    f"project {project} does not exist", param_hint="--project"
+                )
             await insert_app(conn, project, new_app, _now_ms())
         return {"project_id": project, "app_id": new_app.id, "channels": new_app.channels()}
 

@@ -91,7 +91,9 @@ async def test_tampered_token_is_rejected(api):
     claims[-1] += 10**6  # extend the expiry without re-signing
     encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     forged = f"{prefix}.{encoded}.{mac}"
-    reply = await api.client.get(api.url("/messages/x"), headers={"Authorization": f"Bearer {forged}"})
+    reply = await api.client.get(
+        api.url("/messages/x"), headers={"Authorization": f"Bearer {forged}"}
+    )
     assert reply.status_code == 401
 
 

@@ -98,7 +98,9 @@ async def test_contact_recipients_and_all_options_are_accepted(api):
 
 
 async def test_metadata_is_indexed_for_lookup(api):
-    reply = await api.post("/messages", batch(api.tenant.app_id, batch_metadata={"a": "1", "b": "2"}))
+    reply = await api.post(
+        "/messages", batch(api.tenant.app_id, batch_metadata={"a": "1", "b": "2"})
+    )
     batch_id = reply.json()["batch_id"]
     async with api.db.read() as conn:
         rows = (

@@ -39,8 +39,9 @@ async def test_unknown_and_other_projects_batches_are_404(api):
     assert mine.status_code == theirs.status_code == 404
     assert mine.json()["error"]["status"] == theirs.json()["error"]["status"] == "NOT_FOUND"
     unknown_id = "01EQBDK8771J6A1FV8MQPE1XAR"
-    assert theirs.json()["error"]["message"].replace(batch_id, unknown_id) == (
-        mine.json()["error"]["message"]
+    assert (
+        theirs.json()["error"]["message"].replace(batch_id, unknown_id)
+        == (mine.json()["error"]["message"])
     )
 
 
@@ -97,9 +98,7 @@ async def test_cancel_accepts_camel_case_metadata_names(api):
 async def test_immediate_unknown_and_foreign_batches_are_not_cancelled_but_answer_200(api):
     immediate = (await api.post("/messages", batch(api.tenant.app_id))).json()["batch_id"]
     other, token = await api.new_tenant()
-    reply = await api.delete(
-        "/messages", {"batch_ids": [immediate, "01EQBDK8771J6A1FV8MQPE1XAR"]}
-    )
+    reply = await api.delete("/messages", {"batch_ids": [immediate, "01EQBDK8771J6A1FV8MQPE1XAR"]})
     assert reply.status_code == 200
     assert (await api.get(f"/messages/{immediate}")).json()["status"] == "READY"
     assert await message_states(api, immediate) == {"QUEUED"}

@@ -34,7 +34,12 @@ async def test_create_contacts_is_stored_as_a_job(api):
     assert reply.status_code == 200, reply.text
     batch_id = reply.json()["batch_id"]
     row = await job_row(api, batch_id)
-    assert (row.batch_type, row.operation, row.status, row.total) == ("CONTACTS", "CREATE", "READY", 3)
+    assert (row.batch_type, row.operation, row.status, row.total) == (
+        "CONTACTS",
+        "CREATE",
+        "READY",
+        3,
+    )
     items = await job_items(api, batch_id)
     assert json.loads(items[1].payload)["display_name"] == "Jane"
     assert [i.state for i in items] == ["QUEUED"] * 3
@@ -63,7 +68,9 @@ async def test_insert_consents_defaults_to_opt_out_all(api):
 
 
 BAD = {
-    "1001 contacts": ("POST", "/contacts", lambda app: {"contacts": [contact(1)] * 1001}, "contacts"),
+    "1001 contacts": (
+        "POST", "/contacts", lambda app: {"contacts": [contact(1)] * 1001}, "contacts",
+    ),
     "no contacts": ("POST", "/contacts", lambda app: {"contacts": []}, "contacts"),
     "contact without identities": (
         "POST", "/contacts", lambda app: {"contacts": [{"language": "EN_US"}]},

@@ -32,4 +32,6 @@ async def wait_until(predicate, timeout: float = 30, every: float = 0.05) -> Non
 
 async def inbox(api) -> list:
     async with api.db.read() as conn:
-        return (await conn.execute(select(sandbox_inbox).order_by(sandbox_inbox.c.received_at))).all()
+        return (
+            await conn.execute(select(sandbox_inbox).order_by(sandbox_inbox.c.received_at))
+        ).all()

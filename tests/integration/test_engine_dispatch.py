@@ -43,7 +43,8 @@ async def test_identity_classes_and_failures(settings):
             {"recipient": sms("+4670000103"), "parameters": {"name": "retried"}},
             {"recipient": sms("+4670000104"), "parameters": {"name": "stuck"}},
             {"recipient": sms("+4670000105")},  # no name: fails alone with BAD_REQUEST
-            {"recipient": {"contact_id": "01EQBDK8771J6A1FV8MQPE1XAR"}, "parameters": {"name": "x"}},
+            {"recipient": {"contact_id": "01EQBDK8771J6A1FV8MQPE1XAR"},
+             "parameters": {"name": "x"}},
             {"recipient": {"identified_by": {"channel_identities": [
                 {"channel": "WHATSAPP", "identity": "+4670000102"},
                 {"channel": "SMS", "identity": "+4670000102"}]}}, "parameters": {"name": "switch"}},

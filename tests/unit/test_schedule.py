@@ -24,8 +24,12 @@ def test_near_or_past_is_immediate(delta):
 
 
 def test_rounds_up_to_next_five_minutes():
-    assert effective_send_after("2026-03-01T12:03:00Z", NOW) == datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
-    assert effective_send_after("2026-03-01T12:10:00Z", NOW) == datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
+    assert effective_send_after("2026-03-01T12:03:00Z", NOW) == datetime(
+        2026, 3, 1, 12, 5, tzinfo=UTC
+    )
+    assert effective_send_after("2026-03-01T12:10:00Z", NOW) == datetime(
+        2026, 3, 1, 12, 10, tzinfo=UTC
+    )
 
 
 def test_offsets_are_converted_to_utc():

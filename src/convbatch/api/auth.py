@@ -36,9 +36,7 @@ def require_project(request: Request) -> str:
         raise TokenExpired("The access token expired")
     project_id = request.path_params.get("project_id")
     if project_id is not None and project_id != info.project_id:
-        raise PermissionDenied(
-            f"The access token does not grant access to project {project_id}"
-        )
+        raise PermissionDenied(f"The access token does not grant access to project {project_id}")
     return info.project_id
 
 

@@ -104,9 +104,7 @@ async def cancel_scheduled(
             batches.c.status == "SCHEDULED",
             batches.c.send_after > now_ms,
         )
-        .values(
-            status="CANCELLED", cancelled=batches.c.queued, queued=0, updated_at=now_ms
-        )
+        .values(status="CANCELLED", cancelled=batches.c.queued, queued=0, updated_at=now_ms)
         .returning(batches.c.id)
     )
     cancelled = [row.id for row in result]
@@ -120,7 +118,12 @@ async def cancel_scheduled(
 
 
 async def record_cancel_request(
-    conn: AsyncConnection, request_id: str, project_id: str, request: Any, cancelled: int, now_ms: int
+    conn: AsyncConnection,
+    request_id: str,
+    project_id: str,
+    request: Any,
+    cancelled: int,
+    now_ms: int,
 ) -> None:
     await conn.execute(
         insert(cancel_requests).values(

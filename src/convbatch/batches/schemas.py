@@ -69,8 +69,8 @@ class CancelBatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     batch_ids: list[str] | None = None
     metadata_key: str | None = None
     metadata_value: str | None = None
-    metadataKey: str | None = None  # noqa: N815 - the GET's query names, accepted here too
-    metadataValue: str | None = None  # noqa: N815
+    metadataKey: str | None = None
+    metadataValue: str | None = None
 
 
 class BatchCounts(msgspec.Struct):

@@ -3,8 +3,8 @@ caller (the request owns the transaction) and never commit."""
 
 from __future__ import annotations
 
-from datetime import UTC as _UTC
 from dataclasses import dataclass
+from datetime import UTC as _UTC
 from datetime import datetime
 from typing import Any
 
@@ -170,5 +170,3 @@ async def cancel(
         conn, new_ulid(now_ms), project_id, req, len(cancelled), now_ms
     )
     return cancelled
-
-

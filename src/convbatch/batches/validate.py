@@ -66,7 +66,9 @@ def _check_ttl(ttl: str | None) -> None:
         return
     match = _TTL.match(ttl)
     if not match:
-        raise InvalidArgument.field("ttl", f"'{ttl}' must be a whole number of seconds like '86400s'")
+        raise InvalidArgument.field(
+            "ttl", f"'{ttl}' must be a whole number of seconds like '86400s'"
+        )
     if not TTL_MIN <= int(match[1]) <= TTL_MAX:
         raise InvalidArgument.field("ttl", f"must be between {TTL_MIN}s and {TTL_MAX}s")
 

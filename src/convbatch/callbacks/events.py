@@ -28,7 +28,11 @@ def envelope(
 
 
 def channel_identity(channel: str | None, identity: str | None, app_id: str) -> dict[str, str]:
-    return {"channel": channel or "CHANNEL_UNSPECIFIED", "identity": identity or "", "app_id": app_id}
+    return {
+        "channel": channel or "CHANNEL_UNSPECIFIED",
+        "identity": identity or "",
+        "app_id": app_id,
+    }
 
 
 def delivery_report(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from convbatch.apps.schemas import ChannelCredential
@@ -17,7 +19,7 @@ class UnavailableDriver:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    async def send(self, messages: list[Outbound]) -> list[SendResult]:  # type: ignore[override]
+    async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         text = f"driver {self.name!r} is not available"
         return [failed(m.message_id, "CHANNEL_BAD_CONFIGURATION", text) for m in messages]
 

@@ -40,7 +40,7 @@ async def pump_receipts(db: Database, clock: Clock, cache: ContextCache, limit: 
         receipts = [Receipt(mid, plan[0][0], plan[0][1], _describe(plan[0][1]))
                     for mid, plan in plans.items()]  # fmt: skip
         deferred = await apply_receipts(conn, receipts, now, cache)
-        updates = []
+        updates: list[tuple[str, str, int | None]] = []
         for mid, plan in plans.items():
             if mid in deferred:
                 updates.append((mid, _encode(plan).decode(), now_ms + RETRY_NOT_YET_SENT_MS))

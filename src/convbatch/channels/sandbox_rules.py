@@ -8,7 +8,7 @@ demos can ask for an outcome) and by the app channel's ``driver_settings``.
 | ``02`` | refused with CHANNEL_FAILURE on every channel but SMS (so fallback shows) |
 | ``03`` | two retryable errors, accepted on the third attempt |
 | ``04`` | QUEUED_ON_CHANNEL and nothing after it |
-| anything else | QUEUED_ON_CHANNEL, DELIVERED; READ for ``read_rate`` of them; a seeded ``failure_rate`` fail |
+| other | QUEUED_ON_CHANNEL, DELIVERED; READ for ``read_rate`` of them; ``failure_rate`` fail |
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Float,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -211,7 +211,9 @@ cancel_requests = Table(
 outbox_events = Table(
     "outbox_events",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("project_id", String(64), nullable=False),
     Column("app_id", String(26)),
     Column("trigger", String(48), nullable=False),

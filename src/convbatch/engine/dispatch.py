@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Row
 
 from convbatch.callbacks.outbox import add_events
 from convbatch.callbacks.subscriptions import Subscriptions
-from convbatch.channels.base import SendResult
+from convbatch.channels.base import SendResult, failed
 from convbatch.channels.registry import DriverRegistry
 from convbatch.clock import Clock
 from convbatch.db.engine import Database
@@ -31,7 +31,7 @@ from convbatch.engine.retry import RetryPolicy
 class DispatchSettings:
     claim_limit: int = 500
     lease_ms: int = 30_000
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class Dispatcher:
@@ -85,7 +85,11 @@ class Dispatcher:
                 app = await self.contexts.app(conn, row.project_id, row.app_id)
                 if app is None:
                     decision = plan.Decision(row, ctx, "{}", None, [])
-                    decision.failure = ("FAILED", "UNKNOWN_APP", f"app {row.app_id} no longer exists")
+                    decision.failure = (
+                        "FAILED",
+                        "UNKNOWN_APP",
+                        f"app {row.app_id} no longer exists",
+                    )
                 else:
                     configured = self.contexts.channels(app)
                     decision = plan.decide(
@@ -120,8 +124,8 @@ class Dispatcher:
         if not group:
             return
         if config is None:
-            results = [SendResult(d.row.id, "failed", "CHANNEL_CONFIGURATION_MISSING",
-                                  f"channel {channel} is not configured") for d in group]  # fmt: skip
+            text = f"channel {channel} is not configured"
+            results = [failed(d.row.id, "CHANNEL_CONFIGURATION_MISSING", text) for d in group]
         else:
             driver = self.drivers.get(first.row.app_id, config)
             try:

@@ -66,8 +66,8 @@ async def finish_batches(conn: AsyncConnection, batch_ids: list[str], sink: _Sin
                 batch_id=row.id, batch_type=row.batch_type, counts=counts,
                 failed=await _failures(conn, row.id),
             )  # fmt: skip
-            payload = ev.envelope(row.project_id, row.app_id, "batch_processing_report_notification",
-                                  report, sink.now)  # fmt: skip
+            key = "batch_processing_report_notification"
+            payload = ev.envelope(row.project_id, row.app_id, key, report, sink.now)
             sink.events.append(
                 Event(row.project_id, row.app_id, "BATCH_PROCESSING_REPORT", payload, row.id)
             )

@@ -84,7 +84,8 @@ def candidates_for(
     configured: frozenset[str],
 ) -> list[Candidate]:  # fmt: skip
     if item.recipient.identified_by is not None:
-        found = [(c.channel, c.identity) for c in item.recipient.identified_by.channel_identities]
+        ids = item.recipient.identified_by.channel_identities
+        found: list[Candidate] = [(str(c.channel), c.identity) for c in ids]
     elif contact is not None:
         found = [(c.channel, c.identity) for c in contact.channel_identities]
         rank = {ch: i for i, ch in enumerate(contact.channel_priority)}
@@ -144,7 +145,11 @@ def decide(
     contact_id = item.recipient.contact_id
     decision = Decision(row, ctx, metadata, contact_id, [])
     if ctx.ttl_ms is not None and now_ms > ctx.starts_at_ms + ctx.ttl_ms:
-        decision.failure = ("EXPIRED", "DELIVERY_TIMED_OUT", "the message's ttl passed before it could be sent")
+        decision.failure = (
+            "EXPIRED",
+            "DELIVERY_TIMED_OUT",
+            "the message's ttl passed before it could be sent",
+        )
         return decision
     rendered = ctx.template.render(item.parameters, options.parameter_defaults)
     if isinstance(rendered, list):
@@ -157,11 +162,17 @@ def decide(
     decision.candidates = candidates_for(item, contact, ctx, configured)
     position = pick_candidate(row, decision.candidates)
     if position is None:
-        decision.failure = ("FAILED", "NO_CHANNELS_LEFT", "no channel of the recipient is usable on this app")
+        decision.failure = (
+            "FAILED",
+            "NO_CHANNELS_LEFT",
+            "no channel of the recipient is usable on this app",
+        )
         return decision
     channel, identity = decision.candidates[position]
     decision.channel, decision.identity = channel, identity
-    lists = opt_outs.get(identity, set()) | (opt_outs.get(contact_id, set()) if contact_id else set())
+    lists = opt_outs.get(identity, set()) | (
+        opt_outs.get(contact_id, set()) if contact_id else set()
+    )
     if lists and blocked_by_consent(lists, options.message_content_type):
         decision.failure = ("FAILED", "RECIPIENT_NOT_OPTED_IN", f"{identity} has opted out")
         return decision

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text, update
-
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -75,7 +74,9 @@ async def add_to_counters(
             )
 
 
-async def mark_processed(conn: AsyncConnection, batch_ids: Sequence[str], now_ms: int) -> Sequence[Row]:
+async def mark_processed(
+    conn: AsyncConnection, batch_ids: Sequence[str], now_ms: int
+) -> Sequence[Row]:
     """READY batches with nothing left in the engine become PROCESSED."""
     if not batch_ids:
         return []
@@ -126,7 +127,8 @@ async def make_due_batches_ready(conn: AsyncConnection, now_ms: int) -> Sequence
     if found:
         await conn.execute(
             text(
-                "UPDATE messages SET state = 'QUEUED' WHERE batch_id IN :ids AND state = 'SCHEDULED'"
+                "UPDATE messages SET state = 'QUEUED' "
+                "WHERE batch_id IN :ids AND state = 'SCHEDULED'"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": [row.id for row in found]},
         )

@@ -22,9 +22,7 @@ class RateLimiter:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def acquire(
-        self, app_id: str, channel: str, rate: float, want: int, now_ms: int
-    ) -> int:
+    async def acquire(self, app_id: str, channel: str, rate: float, want: int, now_ms: int) -> int:
         """How many of ``want`` messages may be sent now (0..want)."""
         burst = burst_for(rate)
         lock = " FOR UPDATE" if not self.db.is_sqlite else ""

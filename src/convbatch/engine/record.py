@@ -21,7 +21,9 @@ class RoundRecord:
     now: datetime
     now_ms: int
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # see queries.FINISH_COLUMNS
-    deltas: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    deltas: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     events: list[Event] = field(default_factory=list)
     triggers: dict[str, frozenset[str]] = field(default_factory=dict)  # per app
 

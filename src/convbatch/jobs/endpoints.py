@@ -52,8 +52,10 @@ async def insert_consents(request: Request, project_id: str) -> Response:
             "CONSENTS",
             "INSERT",
             # Explicit consent_type: the stored item must not depend on today's default.
-            [{"identification": r.identification, "consent_type": r.consent_type}
-             for r in req.consent_records],
+            [
+                {"identification": r.identification, "consent_type": r.consent_type}
+                for r in req.consent_records
+            ],
             services.now_ms(),
             app_id=req.app_id,
         )
