@@ -12,6 +12,20 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+async def asyncpg_in_transaction(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn``, with the caller's transaction really open.
+
+    SQLAlchemy's asyncpg adapter opens the database transaction lazily, at its first statement;
+    a statement sent straight to the driver before that would run in autocommit, outside the
+    caller's transaction, and survive its rollback."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    if not driver.is_in_transaction():
+        await conn.exec_driver_sql("SELECT 1")
+    return driver
+
+
 async def insert_rows(
     conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -19,9 +33,7 @@ async def insert_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        driver = await asyncpg_in_transaction(conn)
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
         return
     marks = ", ".join("?" for _ in columns)
@@ -52,9 +64,7 @@ async def update_rows(
             f'AS v("{key}", {", ".join(chr(34) + n + chr(34) for n in names)}) '
             f'WHERE t."{key}" = v."{key}"'
         )
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        driver = await asyncpg_in_transaction(conn)
         await driver.execute(sql, *[list(col) for col in zip(*rows, strict=True)])
         return
     sets = ", ".join(f'"{n}" = ?' for n in names)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from sqlalchemy import bindparam, select
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.batches.render import merge_metadata, missing_description
-from convbatch.batches.schemas import RecipientAndParam
+from convbatch.batches.schemas import BatchOptions, RecipientAndParam
 from convbatch.channels.base import Outbound, SendResult
 from convbatch.db.tables import consents, contacts
 from convbatch.engine.context import BatchContext
@@ -134,14 +135,26 @@ def identities_to_check(item: RecipientAndParam, contact: _ContactDoc | None) ->
     return found
 
 
+def _metadata(
+    options: BatchOptions, item: RecipientAndParam, batch_id: str
+) -> tuple[str, dict[str, Any]]:
+    """The message metadata (a JSON string) and conversation metadata to send: a single send's
+    as its caller gave them, a batch item's merged with the batch's plus ``_batch_id``."""
+    if options.single_message_metadata is not None:
+        return options.single_message_metadata, options.single_conversation_metadata or {}
+    message = merge_metadata(options.message_metadata, item.message_metadata, batch_id)
+    conversation = merge_metadata(
+        options.conversation_metadata, item.conversation_metadata, batch_id
+    )
+    return _encode(message).decode(), conversation
+
+
 def decide(
     row: Row, item: RecipientAndParam, ctx: BatchContext, configured: frozenset[str],
     contacts_by_id: dict[str, _ContactDoc], opt_outs: dict[str, set[str]], now_ms: int,
 ) -> Decision:  # fmt: skip
     options = ctx.options
-    metadata = _encode(
-        merge_metadata(options.message_metadata, item.message_metadata, ctx.batch_id)
-    ).decode()
+    metadata, conversation_metadata = _metadata(options, item, ctx.batch_id)
     contact_id = item.recipient.contact_id
     decision = Decision(row, ctx, metadata, contact_id, [])
     if ctx.ttl_ms is not None and now_ms > ctx.starts_at_ms + ctx.ttl_ms:
@@ -176,9 +189,6 @@ def decide(
     if lists and blocked_by_consent(lists, options.message_content_type):
         decision.failure = ("FAILED", "RECIPIENT_NOT_OPTED_IN", f"{identity} has opted out")
         return decision
-    conversation_metadata = merge_metadata(
-        options.conversation_metadata, item.conversation_metadata, ctx.batch_id
-    )
     decision.outbound = Outbound(
         message_id=row.id, project_id=row.project_id, app_id=row.app_id, batch_id=row.batch_id,
         index=row.idx, channel=channel, identity=identity, message=rendered,

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.db.bulk import update_rows
+from convbatch.db.bulk import asyncpg_in_transaction, update_rows
 from convbatch.db.tables import batches
 
 CLAIMED_COLUMNS = "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code"
@@ -35,15 +35,26 @@ async def claim_due_messages(
 
 
 async def still_ours(conn: AsyncConnection, owner: str, ids: Sequence[str]) -> set[str]:
-    """Of ``ids``, those we still hold (a lease that expired may have been taken over)."""
+    """Of ``ids``, those we still hold (a lease that expired may have been taken over). Locks
+    them on PostgreSQL until the recording transaction ends."""
     if not ids:
         return set()
-    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-    sql = text(
-        "SELECT id FROM messages WHERE id IN :ids AND lease_owner = :owner "
-        f"AND state = 'SENDING'{lock}"
-    ).bindparams(bindparam("ids", expanding=True))
-    return {row.id for row in await conn.execute(sql, {"ids": list(ids), "owner": owner})}
+    if conn.dialect.name == "postgresql":
+        # One array parameter instead of hundreds of expanded ones.
+        driver = await asyncpg_in_transaction(conn)
+        rows = await driver.fetch(
+            "SELECT id FROM messages WHERE id = ANY($1::text[]) AND lease_owner = $2 "
+            "AND state = 'SENDING' FOR UPDATE",
+            list(ids),
+            owner,
+        )
+        return {row["id"] for row in rows}
+    marks = ",".join("?" * len(ids))
+    result = await conn.exec_driver_sql(
+        f"SELECT id FROM messages WHERE id IN ({marks}) AND lease_owner = ? AND state = 'SENDING'",
+        (*ids, owner),
+    )
+    return {row[0] for row in result}
 
 
 FINISH_COLUMNS = (

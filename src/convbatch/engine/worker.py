@@ -16,6 +16,8 @@ from convbatch.channels.registry import DriverRegistry
 from convbatch.channels.sandbox_receipts import pump_receipts
 from convbatch.engine import lifecycle, queries
 from convbatch.engine.dispatch import Dispatcher, DispatchSettings
+from convbatch.engine.jobs import DEFAULT_LIMIT as JOBS_CHUNK
+from convbatch.engine.jobs import run_jobs_once
 from convbatch.engine.retry import RetryPolicy
 from convbatch.engine.wakeup import notify
 from convbatch.ids import new_ulid
@@ -53,6 +55,7 @@ class Engine:
             ("scheduler-tick", settings.tick_ms, self._tick),
             ("lease-reaper", settings.reap_ms, self._reap),
             ("sandbox-receipts", settings.poll_ms, self._receipts),
+            ("contacts-and-consents-jobs", settings.poll_ms, self._jobs),
         ]
         tasks = [asyncio.create_task(self._every(name, period, step), name=name)
                  for name, period, step in side]  # fmt: skip
@@ -121,6 +124,10 @@ class Engine:
             log.info("took back messages of an expired lease", count=released)
             self.services.wakeup.set()
         return False
+
+    async def _jobs(self) -> bool:
+        services = self.services
+        return await run_jobs_once(services.db, services.clock) >= JOBS_CHUNK
 
     async def _receipts(self) -> bool:
         services = self.services

@@ -1,0 +1,45 @@
+"""Bulk statements must stay inside the caller's transaction, even as its first statement."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from convbatch.db.bulk import insert_rows, update_rows
+from convbatch.db.engine import Database
+from convbatch.db.tables import projects
+
+
+class Boom(Exception):
+    pass
+
+
+async def count(db: Database) -> int:
+    async with db.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(projects))).scalar_one())
+
+
+async def test_bulk_insert_and_update_roll_back_with_the_transaction(database_url):
+    db = Database(database_url)
+    try:
+        with pytest.raises(Boom):
+            async with db.transaction() as conn:
+                await insert_rows(conn, projects, ("id", "display_name", "created_at"),
+                                  [("p1", "a", 1), ("p2", "b", 2)])  # fmt: skip
+                raise Boom
+        assert await count(db) == 0
+        async with db.transaction() as conn:
+            await insert_rows(conn, projects, ("id", "display_name", "created_at"), [("p1", "a", 1)])
+        with pytest.raises(Boom):
+            async with db.transaction() as conn:
+                await update_rows(conn, "projects", "id", [("display_name", "text")], [("p1", "z")])
+                raise Boom
+        async with db.read() as conn:
+            name = (await conn.execute(select(projects.c.display_name))).scalar_one()
+        assert name == "a"
+        async with db.transaction() as conn:
+            await update_rows(conn, "projects", "id", [("display_name", "text")], [("p1", "z")])
+        async with db.read() as conn:
+            assert (await conn.execute(select(projects.c.display_name))).scalar_one() == "z"
+    finally:
+        await db.dispose()
