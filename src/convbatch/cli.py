@@ -27,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(projects_app, name="projects")
 app.add_typer(keys_app, name="keys")
 app.add_typer(apps_app, name="apps")
+sandbox_app = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 T = TypeVar("T")
 
@@ -196,6 +198,36 @@ def apps_create(
         return {"project_id": project, "app_id": new_app.id, "channels": new_app.channels()}
 
     _emit(_with_db(db, work), as_json, "App created")
+
+
+@sandbox_app.command("inbox")
+def sandbox_inbox(
+    project: str = typer.Option(..., help="Project id."),
+    app_id: str = typer.Option(..., "--app", help="App id."),
+    batch: str | None = typer.Option(None, help="Only this batch."),
+    limit: int = typer.Option(20, help="How many messages, oldest first."),
+    db: str | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show what the sandbox channel of an app received."""
+    import msgspec
+
+    from convbatch.apps.repository import get_app
+    from convbatch.channels.sandbox_inbox import SandboxMessages, list_inbox
+
+    async def work(d: Database) -> SandboxMessages:
+        async with d.read() as conn:
+            if await get_app(conn, project, app_id) is None:
+                raise typer.BadParameter(f"app {app_id} not in project {project}", param_hint="--app")
+            return await list_inbox(conn, app_id, limit, None, batch)
+
+    found = _with_db(db, work)
+    if as_json:
+        typer.echo(msgspec.json.encode(found).decode())
+        return
+    for m in found.messages:
+        text = msgspec.json.encode(m.message).decode()
+        console.print(f"{m.received_time} {m.channel} {m.identity} x{m.deliveries} {text[:80]}")
 
 
 def main() -> None:

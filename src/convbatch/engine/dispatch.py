@@ -51,6 +51,9 @@ class Dispatcher:
     async def run_round(self) -> int:
         """Process one chunk of due messages; returns how many were claimed."""
         now_ms = self._now_ms()
+        async with self.db.read() as conn:
+            if not await queries.has_due_messages(conn, now_ms):
+                return 0
         async with self.db.transaction() as conn:
             rows = await queries.claim_due_messages(
                 conn, self.owner, now_ms, self.settings.lease_ms, self.settings.claim_limit

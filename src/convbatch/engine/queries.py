@@ -20,6 +20,12 @@ def _lock(conn: AsyncConnection) -> str:
     return " FOR UPDATE SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
 
 
+async def has_due_messages(conn: AsyncConnection, now_ms: int) -> bool:
+    """A cheap read, so an idle worker does not take the write lock just to find nothing."""
+    sql = text("SELECT 1 FROM messages WHERE state = 'QUEUED' AND due_at <= :now LIMIT 1")
+    return (await conn.execute(sql, {"now": now_ms})).first() is not None
+
+
 async def claim_due_messages(
     conn: AsyncConnection, owner: str, now_ms: int, lease_ms: int, limit: int
 ) -> Sequence[Row]:
