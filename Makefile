@@ -30,13 +30,15 @@ lint: install-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Benchmarks are never tests: `bench` is the full run (several minutes, rewrites
+# bench/RESULTS.md), `bench-smoke` runs every scenario at tiny sizes to check the harness.
 bench-smoke: install-test
 	scripts/ensure-postgres.sh
-	$(BIN)/python -m bench.ingest --smoke
+	$(BIN)/python -m bench.run --smoke
 
 bench: install-test
 	scripts/ensure-postgres.sh
-	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) convbatch.db convbatch.db-wal convbatch.db-shm

@@ -1,119 +1,88 @@
-"""Dispatch benchmark: recipients per second from the first POST to the last message received by
-the sandbox channel (no webhooks), on SQLite embedded and on PostgreSQL with 1 and 2 workers.
-
-    python -m bench.dispatch [--batches 100] [--recipients 1000] [--runs 3] [--smoke]
-"""
+"""Dispatch: recipients per second from the first POST to the last message the sandbox channel
+received (no webhooks), and the peak memory of each process meanwhile."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import time
 
-import aiohttp
 from sqlalchemy import func, select
 
-from bench.harness import (
-    create_tenant,
-    database,
-    machine,
-    median,
-    print_table,
-    save,
-    server,
-    worker,
-)
-from bench.ingest import batch_body, token
+from bench.client import Api, batch_body
+from bench.harness import median
+from bench.memory import RssSampler, describe, merge_peaks
+from bench.procs import Deployment
+from bench.report import Row, met, rate
+from bench.stage import Stage
 from convbatch.db.engine import Database
 from convbatch.db.tables import batches, sandbox_inbox
 
-
-async def post_batches(
-    url: str, tenant, count: int, recipients: int, concurrency: int = 4
-) -> float:
-    """POST ``count`` batches; returns the wall time of the first POST."""
-    body = batch_body(tenant.app_id, recipients)
-    async with aiohttp.ClientSession() as session:
-        bearer = await token(session, url, tenant.key_id, tenant.key_secret)
-        headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"}
-        target = f"{url}/v1/projects/{tenant.project_id}/messages"
-        started = time.time()
-        todo = iter(range(count))
-
-        async def one() -> None:
-            for _ in todo:
-                async with session.post(target, data=body, headers=headers) as reply:
-                    assert reply.status == 200, await reply.text()
-
-        await asyncio.gather(*(one() for _ in range(concurrency)))
-    return started
+TARGETS = {"sqlite": 5_000, "postgresql": 10_000}  # msgs/s (PostgreSQL: with 2 workers)
+RSS_TARGET_MB = 250  # embedded process with 100,000 recipients in flight
+POST_CONCURRENCY = 4
 
 
-async def wait_done(db_url: str, expected: int, timeout: float) -> tuple[int, int]:
-    """Wait until every message reached the sandbox and every batch is PROCESSED; returns
-    (messages received, last receive time in ms)."""
-    db = Database(db_url)
+async def wait_done(dep: Deployment, expected: int, timeout: float) -> tuple[int, float]:
+    """Wait until the sandbox received ``expected`` messages of the deployment's app and every
+    batch of its project is PROCESSED; returns (messages, wall time of the last one)."""
+    db = Database(dep.db_url)
     deadline = time.monotonic() + timeout
+    inbox = select(func.count(), func.max(sandbox_inbox.c.received_at)).where(
+        sandbox_inbox.c.app_id == dep.tenant.app_id)  # fmt: skip
+    open_batches = select(func.count()).select_from(batches).where(
+        batches.c.project_id == dep.tenant.project_id, batches.c.status != "PROCESSED")  # fmt: skip
     try:
         while True:
             async with db.read() as conn:
-                got, last = (await conn.execute(
-                    select(func.count(), func.max(sandbox_inbox.c.received_at)))).one()  # fmt: skip
-                open_batches = (await conn.execute(select(func.count()).select_from(batches)
-                                .where(batches.c.status != "PROCESSED"))).scalar_one()  # fmt: skip
-            if got >= expected and open_batches == 0:
-                return int(got), int(last)
+                got, last = (await conn.execute(inbox)).one()
+                still_open = (await conn.execute(open_batches)).scalar_one()
+            if got >= expected and still_open == 0:
+                return int(got), int(last) / 1000
+            dep.check()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"only {got} of {expected} messages after {timeout}s")
+                raise TimeoutError(f"{got} of {expected} messages sent after {timeout:g} s")
             await asyncio.sleep(0.2)
     finally:
         await db.dispose()
 
 
-def one_run(kind: str, workers: int, args: argparse.Namespace) -> float:
-    total = args.batches * args.recipients
-    with database(kind) as db_url:
-        tenant = create_tenant(db_url)
-        extra = () if workers == 0 else ("--no-engine",)
-        with server(db_url, *extra) as url, contextlib.ExitStack() as stack:
-            for _ in range(workers):
-                stack.enter_context(worker(db_url))
-            started = asyncio.run(post_batches(url, tenant, args.batches, args.recipients))
-            got, last_ms = asyncio.run(wait_done(db_url, total, timeout=args.timeout))
-    return got / (last_ms / 1000 - started)
+async def dispatch(dep: Deployment, stage: Stage) -> tuple[float, int, float]:
+    """POST the batches and wait for the sandbox; returns (first POST, messages, last one)."""
+    mode = stage.mode
+    body = batch_body(dep.tenant.app_id, mode.recipients, metadata={"bench": "dispatch"})
+    async with Api(dep, connections=POST_CONCURRENCY) as api:
+        started, _ = await api.post_batches(body, mode.batches, POST_CONCURRENCY)
+    got, last = await wait_done(dep, mode.batches * mode.recipients, mode.timeout_s)
+    return started, got, last
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batches", type=int, default=100)
-    parser.add_argument("--recipients", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument(
-        "--setups",
-        nargs="+",
-        default=["sqlite:0", "postgresql:1", "postgresql:2"],
-        help="database:workers (0 = the engine inside the API process)",
-    )
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args()
-    if args.smoke:
-        args.batches, args.recipients, args.runs = 3, 50, 1
-    rows, data = [], []
-    for setup in args.setups:
-        kind, workers = setup.split(":")
-        rates = [one_run(kind, int(workers), args) for _ in range(args.runs)]
-        label = "embedded" if workers == "0" else f"API + {workers} worker(s)"
-        data.append({"database": kind, "processes": label, "rates": rates})
-        rows.append([kind, label, f"{median(rates):,.0f}", ", ".join(f"{r:,.0f}" for r in rates)])
-    table = print_table(
-        f"Dispatch to the sandbox: {args.batches} x {args.recipients} recipients ({machine()})",
-        ["database", "processes", "median msgs/s", "runs"],
-        rows,
-    )
-    print(f"results: {save('dispatch', {'rows': data, 'table': table})}")
+def one_run(stage: Stage) -> tuple[float, dict[str, float]]:
+    with stage.deployment() as dep, RssSampler(dep.pids()) as memory:
+        started, got, last = asyncio.run(dispatch(dep, stage))
+    return got / (last - started), memory.peaks
 
 
-if __name__ == "__main__":
-    main()
+def memory_row(scenario: str, stage: Stage, peaks: dict[str, float], total: int) -> Row:
+    row = Row(f"memory {scenario}", stage.setup.label, describe(peaks),
+              data={"peak_rss_mb": peaks, "recipients": total})  # fmt: skip
+    if stage.setup.workers == 0 and "server" in peaks:
+        row.target = f"<= {RSS_TARGET_MB} MB"
+        row.verdict = met(peaks["server"] <= RSS_TARGET_MB)
+    return row
+
+
+def run(stage: Stage) -> list[Row]:
+    mode = stage.mode
+    runs = [one_run(stage) for _ in range(mode.runs)]
+    rates = [r for r, _ in runs]
+    ours = median(rates)
+    target = TARGETS[stage.setup.kind]
+    total = mode.batches * mode.recipients
+    row = Row(
+        "dispatch", stage.setup.label, rate(ours, "msgs/s"),
+        target=f">= {target:,}/s", verdict=met(ours >= target),
+        data={"recipients": total, "rates": rates, "median": ours},
+    )  # fmt: skip
+    if len(rates) > 1:
+        row.result += f" (runs {', '.join(f'{r:,.0f}' for r in rates)})"
+    return [row, memory_row("dispatch", stage, merge_peaks(*(p for _, p in runs)), total)]

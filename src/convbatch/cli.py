@@ -27,8 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(projects_app, name="projects")
 app.add_typer(keys_app, name="keys")
 app.add_typer(apps_app, name="apps")
-sandbox_app = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
-app.add_typer(sandbox_app, name="sandbox")
+sandbox_cli = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
+app.add_typer(sandbox_cli, name="sandbox")
 console = Console()
 T = TypeVar("T")
 
@@ -200,7 +200,7 @@ def apps_create(
     _emit(_with_db(db, work), as_json, "App created")
 
 
-@sandbox_app.command("inbox")
+@sandbox_cli.command("inbox")
 def sandbox_inbox(
     project: str = typer.Option(..., help="Project id."),
     app_id: str = typer.Option(..., "--app", help="App id."),

@@ -120,3 +120,17 @@ async def test_delete_removes_the_app_and_its_webhooks(api):
     assert_not_found(await client.get(f"/apps/{app_id}"))
     assert_not_found(await client.get(f"/webhooks/{webhook_id}"))
     assert app_id not in {a["id"] for a in (await client.get("/apps")).json()["apps"]}
+
+
+async def test_driver_credentials_are_never_shown(api):
+    settings = {"base_url": "http://127.0.0.1:9/conversation", "key_id": "k",
+                "key_secret": "s3cret", "callback_secret": "cb", "timeout": 5}  # fmt: skip
+    body = new_app(channel_credentials=[{"channel": "SMS", "driver": "conversation_api",
+                                         "driver_settings": settings}])  # fmt: skip
+    created = await conv(api).post("/apps", body)
+    assert created.status_code == 200, created.text
+    for reply in (created, await conv(api).get(f"/apps/{created.json()['id']}")):
+        shown = reply.json()["channel_credentials"][0]["driver_settings"]
+        assert shown["key_secret"] == shown["callback_secret"] == "********"
+        assert shown["base_url"] == settings["base_url"] and shown["key_id"] == "k"
+        assert "s3cret" not in reply.text

@@ -30,8 +30,21 @@ _EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+MASK = "********"
+_SECRET_WORDS = ("secret", "token", "password", "headers")
+
+
+def masked_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Driver settings as shown: credentials are write-only, like Sinch's channel secrets."""
+    return {
+        key: MASK if any(word in key.lower() for word in _SECRET_WORDS) else value
+        for key, value in settings.items()
+    }
+
+
 def credential_view(credential: ChannelCredential) -> ChannelCredentialView:
     fields: dict[str, Any] = {f: getattr(credential, f) for f in credential.__struct_fields__}
+    fields["driver_settings"] = masked_settings(credential.driver_settings or {})
     key, required = _EXPECTED[credential.channel]
     has_line_enterprise = credential.channel == "LINE" and credential.line_enterprise_credentials
     if not has_line_enterprise:

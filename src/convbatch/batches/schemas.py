@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -44,6 +44,10 @@ class BatchOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     queue: Literal["NORMAL_PRIORITY", "HIGH_PRIORITY"] | None = None
     # Extension: values used when a recipient has no value for a placeholder.
     parameter_defaults: StringMap | None = None
+    # Set only for single sends (messages:send, stored as a one-recipient batch): the caller's
+    # metadata as given, sent without merging and without ``_batch_id``.
+    single_message_metadata: str | None = None
+    single_conversation_metadata: dict[str, Any] | None = None
 
 
 class SendBatchRequest(BatchOptions, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -51,6 +55,9 @@ class SendBatchRequest(BatchOptions, kw_only=True, omit_defaults=True, forbid_un
     recipient_and_params: Annotated[list[RecipientAndParam], Meta(max_length=MAX_RECIPIENTS)]
     batch_metadata: StringMap | None = None
     send_after: str | None = None
+    # Internal to single sends: a batch request may not set them (anything but null is a 400).
+    single_message_metadata: None = None
+    single_conversation_metadata: None = None
 
     def options(self) -> BatchOptions:
         fields = {f: getattr(self, f) for f in BatchOptions.__struct_fields__}

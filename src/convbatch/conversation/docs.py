@@ -2,9 +2,11 @@
 
 from convbatch.api.openapi import Operation
 from convbatch.apps.schemas import AppCreateRequest, AppList, AppPatch, AppView
+from convbatch.channels.inbound import HttpReceipt
 from convbatch.consents.schemas import ConsentAuditRecords, ConsentIdentities
 from convbatch.contacts.schemas import Contact, ContactCreateRequest, ContactList, ContactPatch
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
+from convbatch.conversation.send_schemas import SendMessageRequest, SendMessageResponse
 from convbatch.webhooks.schemas import (
     Webhook,
     WebhookCreateRequest,
@@ -64,6 +66,11 @@ _CONSENTS = [
               None, ConsentAuditRecords),
 ]  # fmt: skip
 _MESSAGES = [
+    Operation("POST", f"{P}/messages:send", "Send one message", "Messages (Conversation API)",
+              SendMessageRequest, SendMessageResponse,
+              description="The engine sends it like a batch message; receipts go to the app's "
+              "webhooks or to callback_url. message_metadata is passed on as given.",
+              responses={"404": "The app does not exist in this project"}),
     Operation("GET", f"{P}/messages/{{message_id}}", "One sent message and where it stands",
               "Messages (Conversation API)", None, ConversationMessage,
               description="batch_id, message_index, status, delivery_status and reason are "
@@ -77,4 +84,27 @@ _MESSAGES = [
                      ("end_time", "Accepted before (RFC 3339)", False))),
 ]  # fmt: skip
 
-OPERATIONS: list[Operation] = [*_APPS, *_WEBHOOKS, *_CONTACTS, *_CONSENTS, *_MESSAGES]
+_RECEIPTS = [
+    Operation("POST", f"{P}/apps/{{app_id}}/relay-receipts",
+              "Receipts from an upstream Conversation API", "Channel receipts",
+              extension=True,
+              description="Where a conversation_api channel has its upstream post callbacks. "
+              "No bearer token: the x-sinch-webhook-signature headers must verify with the "
+              "channel's driver_settings.callback_secret. Only message_delivery_report "
+              "callbacks are used. 503 with Retry-After: not yet known, post it again later.",
+              responses={"401": "Missing or invalid signature",
+                         "503": "The message is not recorded as sent yet; retry later"}),
+    Operation("POST", f"{P}/apps/{{app_id}}/http-receipts",
+              "Receipts from the receiver of an http channel", "Channel receipts",
+              HttpReceipt, extension=True,
+              description="No bearer token: the X-Receipt-Token header must equal the "
+              "channel's driver_settings.receipt_token. The body may also be a list of "
+              "receipts. Posting a receipt twice is harmless.",
+              responses={"401": "Missing or wrong receipt token",
+                         "404": "No such message of this app",
+                         "503": "Some messages are not recorded as sent yet; retry later"}),
+]  # fmt: skip
+
+OPERATIONS: list[Operation] = [
+    *_APPS, *_WEBHOOKS, *_CONTACTS, *_CONSENTS, *_MESSAGES, *_RECEIPTS,
+]  # fmt: skip

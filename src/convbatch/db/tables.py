@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -182,7 +183,12 @@ messages = Table(
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
     UniqueConstraint("batch_id", "idx", name="uq_messages_batch_idx"),
-    Index("ix_messages_due", "state", "due_at"),
+    # Partial indexes: only rows waiting or in flight are indexed, so the queue index stays small
+    # and a message leaving the engine costs no queue-index entries.
+    Index("ix_messages_queue", "due_at", sqlite_where=text("state = 'QUEUED'"),
+          postgresql_where=text("state = 'QUEUED'")),
+    Index("ix_messages_leases", "lease_until", sqlite_where=text("state = 'SENDING'"),
+          postgresql_where=text("state = 'SENDING'")),
     Index("ix_messages_project", "project_id", "created_at"),
 )
 
@@ -226,6 +232,56 @@ outbox_events = Table(
     Index("ix_outbox_pending", "state", "id"),
 )
 
+# One row per (outbox event, receiving endpoint): the delivery queue of webhook callbacks.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("event_id", BigInteger, nullable=False),  # outbox_events.id, holds the payload
+    Column("project_id", String(64), nullable=False),
+    Column("app_id", String(26), nullable=False),  # the app whose webhook receives it
+    Column("webhook_id", String(26)),  # NULL when the event's own callback_url is the target
+    Column("target", Text, nullable=False),
+    Column("trigger", String(48), nullable=False),
+    Column("message_id", String(26)),
+    Column("batch_id", String(26)),
+    # Message id, else batch id: one endpoint gets the events sharing a key in event order.
+    Column("order_key", String(26)),
+    Column("state", String(16), nullable=False),  # PENDING, DELIVERED, FAILED, DEAD
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Ms, nullable=False),
+    Column("retry_since", Ms, nullable=False),  # start of the retry window (fan-out or re-drive)
+    Column("lease_until", Ms),
+    Column("lease_owner", String(128)),
+    Column("last_status", Integer),  # HTTP status of the latest attempt
+    Column("last_error", Text),  # connection error, timeout, or why it was not sent
+    Column("redrives", Integer, nullable=False, server_default="0"),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    Column("finished_at", Ms),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_order", "order_key", "target", "event_id"),
+    Index("ix_webhook_deliveries_app", "project_id", "app_id", "state", "id"),
+)
+
+# Every HTTP attempt of a delivery, kept for inspection of failing endpoints.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("delivery_id", String(26), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", Ms, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("http_status", Integer),
+    Column("error", Text),
+    Column("latency_ms", Integer, nullable=False),
+    Column("response_body", Text),  # the first kilobyte at most
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+)
+
 # Global token buckets: one row per (app, channel) shared by every worker process.
 rate_buckets = Table(
     "rate_buckets",
@@ -253,4 +309,16 @@ sandbox_inbox = Table(
     Column("receipt_plan", Text),  # remaining receipts, e.g. ["DELIVERED", "READ"]
     Index("ix_sandbox_receipts", "next_receipt_at"),
     Index("ix_sandbox_app", "app_id", "received_at"),
+)
+
+# Messages the conversation_api driver relayed: the upstream's message id mapped to ours, so its
+# receipts find our message and a relay repeated after a crash is recognised and not resent.
+relay_messages = Table(
+    "relay_messages",
+    metadata,
+    Column("upstream_id", String(64), primary_key=True),
+    Column("message_id", String(26), nullable=False),
+    Column("app_id", String(26), nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Index("ix_relay_messages_message", "message_id"),
 )

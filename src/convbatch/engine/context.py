@@ -30,6 +30,12 @@ class BatchContext:
     template: Template
     starts_at_ms: int  # send_after, or acceptance for immediate batches
     ttl_ms: int | None
+    single: bool = False  # the carrier of a single send (messages:send), not a user's batch
+
+    @property
+    def public_batch_id(self) -> str | None:
+        """The batch id receipts may show: none for a single send."""
+        return None if self.single else self.batch_id
 
     @property
     def processing_mode(self) -> str:
@@ -55,7 +61,7 @@ class ContextCache:
         if missing:
             query = select(
                 batches.c.id, batches.c.project_id, batches.c.app_id, batches.c.request,
-                batches.c.send_after, batches.c.created_at,
+                batches.c.send_after, batches.c.created_at, batches.c.operation,
             ).where(batches.c.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
             for row in await conn.execute(query, {"ids": missing}):
                 options = _decode_options(row.request)
@@ -63,6 +69,7 @@ class ContextCache:
                     row.id, row.project_id, row.app_id, options,
                     Template.compile(msgspec.to_builtins(options.message)),
                     row.send_after or row.created_at, _ttl_ms(options.ttl),
+                    single=row.operation == "SINGLE",
                 )  # fmt: skip
             while len(self._batches) > self._max:
                 self._batches.popitem(last=False)

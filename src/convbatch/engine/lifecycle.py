@@ -57,6 +57,8 @@ async def _failures(conn: AsyncConnection, batch_id: str) -> list[dict[str, Any]
 async def finish_batches(conn: AsyncConnection, batch_ids: list[str], sink: _Sink) -> None:
     """Mark batches with nothing left queued PROCESSED; emit the status update and the report."""
     for row in await queries.mark_processed(conn, batch_ids, int(sink.now.timestamp() * 1000)):
+        if row.operation == "SINGLE":
+            continue  # a single send's carrier batch is internal: no batch callbacks
         triggers = sink.triggers.get(row.app_id) or await app_triggers(conn, row.app_id)
         if "BATCH_STATUS_UPDATE" in triggers:
             sink.events.append(status_event(row, "PROCESSED", sink.now))

@@ -111,7 +111,7 @@ def _event(row: dict, receipt: Receipt, now: datetime, ctx: BatchContext | None)
         identity=row["identity"], app_id=row["app_id"], contact_id=row["contact_id"],
         metadata=row["metadata"] or "",
         processing_mode=ctx.processing_mode if ctx else "CONVERSATION",
-        batch_id=row["batch_id"], message_index=row["idx"],
+        batch_id=ctx.public_batch_id if ctx else row["batch_id"], message_index=row["idx"],
         reason_code=receipt.reason_code if receipt.status == "FAILED" else None,
         description=receipt.description,
     )  # fmt: skip

@@ -57,7 +57,7 @@ class RoundRecord:
         report = ev.delivery_report(
             message_id=d.row.id, status=status, channel=d.channel, identity=d.identity,
             app_id=d.row.app_id, contact_id=d.contact_id, metadata=d.metadata,
-            processing_mode=d.ctx.processing_mode, batch_id=d.row.batch_id,
+            processing_mode=d.ctx.processing_mode, batch_id=d.ctx.public_batch_id,
             message_index=d.row.idx, reason_code=code, description=text,
         )  # fmt: skip
         payload = ev.envelope(d.row.project_id, d.row.app_id, "message_delivery_report", report,

@@ -32,7 +32,7 @@ class Engine:
         self.services = services
         settings = services.settings
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_ulid()}"
-        self.drivers = DriverRegistry(services.db, services.clock)
+        self.drivers = DriverRegistry(services.db, services.clock, services.settings)
         self.dispatcher = Dispatcher(
             services.db, services.clock, self.drivers, self.owner,
             DispatchSettings(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 21:01:50.558609
+Create Date: 2026-11-26 21:54:32.574698
 """
 
 from collections.abc import Sequence
@@ -163,8 +163,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('batch_id', 'idx', name='uq_messages_batch_idx')
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_messages_leases', ['lease_until'], unique=False, sqlite_where=sa.text("state = 'SENDING'"), postgresql_where=sa.text("state = 'SENDING'"))
         batch_op.create_index('ix_messages_project', ['project_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_messages_queue', ['due_at'], unique=False, sqlite_where=sa.text("state = 'QUEUED'"), postgresql_where=sa.text("state = 'QUEUED'"))
 
     op.create_table('outbox_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -195,6 +196,16 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('app_id', 'channel')
     )
+    op.create_table('relay_messages',
+    sa.Column('upstream_id', sa.String(length=64), nullable=False),
+    sa.Column('message_id', sa.String(length=26), nullable=False),
+    sa.Column('app_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('upstream_id')
+    )
+    with op.batch_alter_table('relay_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_relay_messages_message', ['message_id'], unique=False)
+
     op.create_table('sandbox_inbox',
     sa.Column('message_id', sa.String(length=26), nullable=False),
     sa.Column('project_id', sa.String(length=64), nullable=False),
@@ -218,6 +229,51 @@ def upgrade() -> None:
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('webhook_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('delivery_id', sa.String(length=26), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.BigInteger(), nullable=False),
+    sa.Column('target', sa.Text(), nullable=False),
+    sa.Column('http_status', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('latency_ms', sa.Integer(), nullable=False),
+    sa.Column('response_body', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_attempts_delivery', ['delivery_id', 'id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('event_id', sa.BigInteger(), nullable=False),
+    sa.Column('project_id', sa.String(length=64), nullable=False),
+    sa.Column('app_id', sa.String(length=26), nullable=False),
+    sa.Column('webhook_id', sa.String(length=26), nullable=True),
+    sa.Column('target', sa.Text(), nullable=False),
+    sa.Column('trigger', sa.String(length=48), nullable=False),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('batch_id', sa.String(length=26), nullable=True),
+    sa.Column('order_key', sa.String(length=26), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('next_attempt_at', sa.BigInteger(), nullable=False),
+    sa.Column('retry_since', sa.BigInteger(), nullable=False),
+    sa.Column('lease_until', sa.BigInteger(), nullable=True),
+    sa.Column('lease_owner', sa.String(length=128), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('redrives', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.Column('finished_at', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_app', ['project_id', 'app_id', 'state', 'id'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_order', ['order_key', 'target', 'event_id'], unique=False)
+
     op.create_table('webhooks',
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('project_id', sa.String(length=64), nullable=False),
@@ -238,12 +294,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhooks_app_id'))
 
     op.drop_table('webhooks')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_order')
+        batch_op.drop_index('ix_webhook_deliveries_due')
+        batch_op.drop_index('ix_webhook_deliveries_app')
+
+    op.drop_table('webhook_deliveries')
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_attempts_delivery')
+
+    op.drop_table('webhook_attempts')
     op.drop_table('server_state')
     with op.batch_alter_table('sandbox_inbox', schema=None) as batch_op:
         batch_op.drop_index('ix_sandbox_receipts')
         batch_op.drop_index('ix_sandbox_app')
 
     op.drop_table('sandbox_inbox')
+    with op.batch_alter_table('relay_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_relay_messages_message')
+
+    op.drop_table('relay_messages')
     op.drop_table('rate_buckets')
     op.drop_table('projects')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
@@ -251,8 +321,9 @@ def downgrade() -> None:
 
     op.drop_table('outbox_events')
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_queue', sqlite_where=sa.text("state = 'QUEUED'"), postgresql_where=sa.text("state = 'QUEUED'"))
         batch_op.drop_index('ix_messages_project')
-        batch_op.drop_index('ix_messages_due')
+        batch_op.drop_index('ix_messages_leases', sqlite_where=sa.text("state = 'SENDING'"), postgresql_where=sa.text("state = 'SENDING'"))
 
     op.drop_table('messages')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
