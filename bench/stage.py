@@ -31,7 +31,7 @@ class Mode:
 FULL = Mode("full", ingest_s=20, levels=(1, 8, 32), batches=100, recipients=1000, runs=3,
             cancel_batches=1000, cancel_recipients=10, stall_s=60, timeout_s=900,
             status_hz=50, shared=False)  # fmt: skip
-SMOKE = Mode("smoke", ingest_s=2, levels=(1, 8, 32), batches=2, recipients=1000, runs=1,
+SMOKE = Mode("smoke", ingest_s=1.5, levels=(1, 8, 32), batches=1, recipients=1000, runs=1,
              cancel_batches=20, cancel_recipients=10, stall_s=5, timeout_s=60,
              status_hz=50, shared=True)  # fmt: skip
 

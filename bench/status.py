@@ -36,14 +36,14 @@ async def poll(dep: Deployment, batch_id: str, hz: float, stop: threading.Event)
 class Poller(threading.Thread):
     def __init__(self, dep: Deployment, batch_id: str, hz: float) -> None:
         super().__init__(name="status-poller", daemon=True)
-        self.args_ = (dep, batch_id, hz)
+        self.request = (dep, batch_id, hz)
         self.stop = threading.Event()
         self.latencies: list[float] = []
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.latencies = asyncio.run(poll(*self.args_, self.stop))
+            self.latencies = asyncio.run(poll(*self.request, self.stop))
         except BaseException as exc:  # handed to the main thread
             self.error = exc
 

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from convbatch.apps.repository import insert_app
 from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
+from convbatch.callbacks.cli import webhooks_app
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(projects_app, name="projects")
 app.add_typer(keys_app, name="keys")
 app.add_typer(apps_app, name="apps")
+app.add_typer(webhooks_app, name="webhooks")
 sandbox_cli = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
 app.add_typer(sandbox_cli, name="sandbox")
 console = Console()
@@ -218,7 +220,9 @@ def sandbox_inbox(
     async def work(d: Database) -> SandboxMessages:
         async with d.read() as conn:
             if await get_app(conn, project, app_id) is None:
-                raise typer.BadParameter(f"app {app_id} not in project {project}", param_hint="--app")
+                raise typer.BadParameter(
+                    f"app {app_id} not in project {project}", param_hint="--app"
+                )
             return await list_inbox(conn, app_id, limit, None, batch)
 
     found = _with_db(db, work)

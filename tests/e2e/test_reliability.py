@@ -1,8 +1,11 @@
 """Crash tests with real processes: whatever is killed, and whenever, every recipient reaches the
 sandbox channel's durable inbox exactly once and every batch ends PROCESSED with exact counts.
 
-Sizes: ``CONVBATCH_E2E_RECIPIENTS`` recipients (default 20,000) for the PostgreSQL scale-out test,
-half of it for the SQLite embedded one; both are bounded by explicit deadlines."""
+Sizes: ``CONVBATCH_E2E_RECIPIENTS`` recipients (default 3,000) for the PostgreSQL scale-out test,
+whose workers are killed every second (each restart costs a second or more of CPU, so dispatch
+runs far slower than without kills; the issue's 20,000 pass too but take over a minute on a
+loaded 2-core machine), and twice that for the SQLite embedded server, killed twice. Both are
+bounded by explicit deadlines."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from tests.e2e.ledger import (
 from tests.e2e.processes import Client, Cluster, Process, create_tenant
 from tests.support import DatabaseFactory
 
-RECIPIENTS = int(os.environ.get("CONVBATCH_E2E_RECIPIENTS", "20000"))
+RECIPIENTS = int(os.environ.get("CONVBATCH_E2E_RECIPIENTS", "3000"))
 SETTLE_SECONDS = 90
 # Small claims: more rounds in flight, so kills land inside claims more often, and each kill
 # strands fewer messages until their lease runs out.
@@ -116,7 +119,7 @@ async def wait_inbox_at_least(db_url: str, count: int, timeout: float = 60) -> i
 async def test_sqlite_embedded_server_killed_mid_batch(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'embedded.db'}"
     tenant = create_tenant(db_url)
-    total = max(2000, RECIPIENTS // 2)
+    total = 2 * RECIPIENTS
     started = time.monotonic()
     with Cluster.running(db_url, tmp_path, claim_limit=CLAIM_LIMIT) as cluster:
         server = cluster.server(engine=True)

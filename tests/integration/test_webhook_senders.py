@@ -67,6 +67,8 @@ async def test_a_crashed_senders_claims_are_taken_over_after_the_lease(settings)
         for task in list(crashed._tasks):
             task.cancel()
         await asyncio.gather(*crashed._tasks, return_exceptions=True)
+        assert crashed._session is not None
+        await crashed._session.close()
         assert await env.sender.run_once() == 0  # still leased to the dead sender
         env.clock.advance(60 + 30 + 1)  # past the lease: timeout plus margin
         rx.release.set()

@@ -4,6 +4,7 @@ sender, and builders for the events the engine would write."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,10 +14,8 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
-from starlette.routing import Mount
 
 from convbatch.callbacks import events as ev
-from convbatch.callbacks.endpoints import routes as delivery_routes
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.policy import WebhookSettings
 from convbatch.callbacks.sender import OutboxSender
@@ -54,8 +53,6 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def bodies(self) -> list[dict[str, Any]]:
-        import json
-
         return [json.loads(c.body) for c in self.calls]
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -111,24 +108,11 @@ class Env:
         return self.api.tenant.app_id
 
 
-def mount_delivery_routes(api: Api) -> None:
-    """Add the delivery extension routes to the Conversation mount unless the app already
-    serves them (the application factory is where they belong)."""
-    app = api.client._transport.app  # type: ignore[attr-defined]
-    for route in app.routes:
-        if isinstance(route, Mount) and route.path == "/conversation/v1/projects/{project_id}":
-            paths = {getattr(r, "path", None) for r in route.routes}
-            route.routes.extend(r for r in delivery_routes if r.path not in paths)
-            return
-    raise AssertionError("no Conversation API mount")
-
-
 @asynccontextmanager
 async def webhook_env(settings: Settings, **tuning: Any) -> AsyncIterator[Env]:
     """The API (no engine) on a fake clock, and a sender on the same database and clock."""
     clock = FakeClock()
     async with running_api(settings, clock=clock) as api:
-        mount_delivery_routes(api)
         sender = OutboxSender(api.db, clock, WebhookSettings(**tuning))
         try:
             yield Env(api, clock, sender)

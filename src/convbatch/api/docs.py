@@ -15,12 +15,13 @@ from convbatch.api.wire import json_response
 def all_operations() -> list[Operation]:
     # Imported here so each endpoint module can import the api package freely.
     from convbatch.batches.docs import OPERATIONS as batch_ops
+    from convbatch.callbacks.docs import OPERATIONS as delivery_ops
     from convbatch.channels.sandbox_inbox import OPERATIONS as sandbox_ops
     from convbatch.conversation.docs import OPERATIONS as conversation_ops
     from convbatch.identity.docs import OPERATIONS as identity_ops
     from convbatch.jobs.docs import OPERATIONS as job_ops
 
-    return [*identity_ops, *batch_ops, *job_ops, *conversation_ops, *sandbox_ops]
+    return [*identity_ops, *batch_ops, *job_ops, *conversation_ops, *sandbox_ops, *delivery_ops]
 
 
 @functools.cache

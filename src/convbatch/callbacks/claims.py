@@ -113,6 +113,7 @@ async def record_outcomes(
 ) -> None:
     """Store the attempts made (none for skipped deliveries) and each delivery's new state.
     A state only changes while this owner still holds the claim."""
+    finished = sorted(finished, key=lambda f: f.claim.id)  # rows locked in one order
     attempts = [
         (f.claim.id, f.claim.attempts + 1, f.outcome.started_ms, f.claim.target,
          f.outcome.status, f.outcome.error, f.outcome.latency_ms, f.outcome.body)

@@ -41,8 +41,8 @@ BODY_LIMIT = 1024  # bytes of a response body kept with the attempt
 
 
 class OutboxSender:
-    """Delivers outbox events to webhooks. Call ``run_once`` repeatedly (each call returns at
-    once; requests continue in the background) and ``aclose`` at the end."""
+    """Delivers outbox events to webhooks. Call ``run_once`` repeatedly (requests it starts
+    continue in the background between calls) and ``aclose`` at the end."""
 
     def __init__(
         self, db: Database, clock: Clock, settings: WebhookSettings | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from convbatch.apps.endpoints import routes as app_routes
+from convbatch.callbacks.endpoints import routes as delivery_routes
 from convbatch.channels.inbound import routes as receipt_routes
 from convbatch.channels.sandbox_inbox import routes as sandbox_routes
 from convbatch.consents.endpoints import routes as consent_routes
@@ -22,4 +23,5 @@ routes: list[BaseRoute] = [
     *message_routes,
     *receipt_routes,
     *sandbox_routes,
+    *delivery_routes,
 ]

@@ -82,8 +82,10 @@ _COUNTER_NAMES = ("queued", "sent", "delivered", "read", "failed", "cancelled", 
 async def add_to_counters(
     conn: AsyncConnection, deltas: dict[str, dict[str, int]], now_ms: int
 ) -> None:
-    """One UPDATE per batch with every counter change of this round."""
-    for batch_id, delta in deltas.items():
+    """One UPDATE per batch with every counter change of this round. Batches are updated in id
+    order: concurrent rounds touching the same batches then lock them in the same order and
+    cannot deadlock."""
+    for batch_id, delta in sorted(deltas.items()):
         changes = {k: batches.c[k] + v for k, v in delta.items() if v and k in _COUNTER_NAMES}
         if changes:
             await conn.execute(
@@ -106,11 +108,15 @@ async def mark_processed(
 
 
 async def release_expired_leases(conn: AsyncConnection, now_ms: int) -> int:
-    """Messages whose worker died (lease passed) go back to the queue."""
+    """Messages whose worker died (lease passed) go back to the queue. Rows another transaction
+    has locked are skipped: that is a worker recording them right now (a dead worker's
+    transaction is aborted, its locks released, and the next pass takes them); waiting for it
+    instead could deadlock with its row locks."""
     result = await conn.execute(
         text(
             "UPDATE messages SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL "
-            "WHERE state = 'SENDING' AND lease_until < :now"
+            "WHERE id IN (SELECT id FROM messages WHERE state = 'SENDING' "
+            f"AND lease_until < :now{_lock(conn)})"
         ),
         {"now": now_ms},
     )

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from sqlalchemy import text
 
+from convbatch.callbacks.policy import WebhookSettings
+from convbatch.callbacks.sender import OutboxSender
 from convbatch.channels.registry import DriverRegistry
 from convbatch.channels.sandbox_receipts import pump_receipts
 from convbatch.engine import lifecycle, queries
@@ -41,6 +43,10 @@ class Engine:
                                   max_attempts=settings.retry_max_attempts),
             ),
         )  # fmt: skip
+        self.webhooks = OutboxSender(
+            services.db, services.clock, WebhookSettings.from_settings(settings.extra),
+            owner=self.owner,
+        )  # fmt: skip
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -56,6 +62,7 @@ class Engine:
             ("lease-reaper", settings.reap_ms, self._reap),
             ("sandbox-receipts", settings.poll_ms, self._receipts),
             ("contacts-and-consents-jobs", settings.poll_ms, self._jobs),
+            ("webhooks", settings.poll_ms, self._webhooks),
         ]
         tasks = [asyncio.create_task(self._every(name, period, step), name=name)
                  for name, period, step in side]  # fmt: skip
@@ -72,6 +79,7 @@ class Engine:
                 released = await queries.release_claims(conn, self.owner)
             if released:
                 log.info("released claims on shutdown", count=released)
+            await self.webhooks.aclose()
             await self.drivers.aclose()
             await self.services.wakeup.aclose()
 
@@ -124,6 +132,9 @@ class Engine:
             log.info("took back messages of an expired lease", count=released)
             self.services.wakeup.set()
         return False
+
+    async def _webhooks(self) -> bool:
+        return await self.webhooks.run_once() > 0
 
     async def _jobs(self) -> bool:
         services = self.services
