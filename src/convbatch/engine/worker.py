@@ -5,6 +5,7 @@ finishes the rounds in flight, then hands back any claim still held."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -71,10 +72,9 @@ class Engine:
         finally:
             self._stopping.set()
             self.services.wakeup.set()
-            await asyncio.gather(*loops, return_exceptions=True)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Every loop finishes the step it is in: a task cancelled inside a database
+            # transaction could leave SQLite's write lock held by a dropped connection.
+            await asyncio.gather(*loops, *tasks, return_exceptions=True)
             async with db.transaction() as conn:
                 released = await queries.release_claims(conn, self.owner)
             if released:
@@ -95,7 +95,7 @@ class Engine:
             except Exception:
                 log.exception("dispatch round failed")
                 claimed = 0
-                await asyncio.sleep(1)
+                await self._pause(1)
             if claimed < limit and not self._stopping.is_set():
                 await self.services.wakeup.wait(poll)
 
@@ -107,9 +107,14 @@ class Engine:
             except Exception:
                 log.exception("engine task failed", task=name)
                 more = False
-                await asyncio.sleep(1)
+                await self._pause(1)
             if not more:
-                await asyncio.sleep(period_ms / 1000)
+                await self._pause(period_ms / 1000)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the engine is asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _tick(self) -> bool:
         db = self.services.db
