@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from convbatch.admin import with_db
 from convbatch.apps.repository import insert_app
 from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
 from convbatch.callbacks.cli import webhooks_app
 from convbatch.config import Settings
 from convbatch.db.engine import Database
-from convbatch.db.migrate import upgrade
 from convbatch.identity.repository import create_key, create_project, project_exists
 
 app = typer.Typer(help="Self-hosted Sinch Conversation Batch API.", no_args_is_help=True)
@@ -40,20 +39,6 @@ JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _with_db(url: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Open the database, migrate it, run ``work``, close it."""
-
-    async def run() -> T:
-        db = Database(Settings.from_env(database_url=url).database_url)
-        try:
-            await upgrade(db)
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
 
 
 def _emit(data: dict[str, Any], as_json: bool, title: str) -> None:
@@ -106,7 +91,7 @@ def serve(
     from convbatch.app import create_app
 
     settings = Settings.from_env(host=host, port=port, database_url=db)
-    tenant = _with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
+    tenant = with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
     common: dict[str, Any] = {
@@ -142,7 +127,7 @@ def db_upgrade(db: str | None = DbOption) -> None:
     async def done(_db: Database) -> None:
         return None
 
-    _with_db(db, done)
+    with_db(db, done)
     console.print("Database is up to date.")
 
 
@@ -157,7 +142,7 @@ def projects_create(
         async with d.transaction() as conn:
             return await create_project(conn, _now_ms(), name)
 
-    _emit({"project_id": _with_db(db, work)}, as_json, "Project created")
+    _emit({"project_id": with_db(db, work)}, as_json, "Project created")
 
 
 @keys_app.command("create")
@@ -176,7 +161,7 @@ def keys_create(
             key = await create_key(conn, project, _now_ms())
         return {"project_id": project, "key_id": key.key_id, "key_secret": key.key_secret}
 
-    _emit(_with_db(db, work), as_json, "Access key created (the secret is not shown again)")
+    _emit(with_db(db, work), as_json, "Access key created (the secret is not shown again)")
 
 
 @apps_app.command("create")
@@ -199,7 +184,7 @@ def apps_create(
             await insert_app(conn, project, new_app, _now_ms())
         return {"project_id": project, "app_id": new_app.id, "channels": new_app.channels()}
 
-    _emit(_with_db(db, work), as_json, "App created")
+    _emit(with_db(db, work), as_json, "App created")
 
 
 @sandbox_cli.command("inbox")
@@ -225,7 +210,7 @@ def sandbox_inbox(
                 )
             return await list_inbox(conn, app_id, limit, None, batch)
 
-    found = _with_db(db, work)
+    found = with_db(db, work)
     if as_json:
         typer.echo(msgspec.json.encode(found).decode())
         return

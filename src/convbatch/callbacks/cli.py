@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import msgspec
@@ -13,12 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from convbatch.admin import with_db
 from convbatch.callbacks.attempts import list_deliveries, redrive
 from convbatch.callbacks.policy import DEAD
 from convbatch.callbacks.schemas import DeliveryView
-from convbatch.config import Settings
 from convbatch.db.engine import Database
-from convbatch.db.migrate import upgrade
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 console = Console()
@@ -28,18 +25,6 @@ PAGE = 500
 ProjectOption = typer.Option(..., "--project", help="Project id.")
 AppOption = typer.Option(None, "--app", help="Only this app's deliveries.")
 DbOption = typer.Option(None, "--db", help="Database URL (env CONVBATCH_DATABASE_URL).")
-
-
-def _run(url: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(Settings.from_env(database_url=url).database_url)
-        try:
-            await upgrade(db)
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
 
 
 async def _all_dead(db: Database, project: str, app: str | None) -> list[DeliveryView]:
@@ -59,7 +44,7 @@ def dead(
     as_json: bool = typer.Option(False, "--json", help="One JSON document with every delivery."),
 ) -> None:  # fmt: skip
     """List deliveries that gave up after retrying, with their last error."""
-    found = _run(db, lambda d: _all_dead(d, project, app))
+    found = with_db(db, lambda d: _all_dead(d, project, app))
     if as_json:
         typer.echo(msgspec.json.encode({"deliveries": found}).decode())
         return
@@ -85,7 +70,7 @@ def redrive_command(
         async with d.transaction() as conn:
             return await redrive(conn, project, app, delivery_id or None, int(time.time() * 1000))
 
-    ids = _run(db, work)
+    ids = with_db(db, work)
     if as_json:
         typer.echo(json.dumps({"delivery_ids": ids}))
     else:
