@@ -102,7 +102,8 @@ async def inbox_count(database_url: str) -> int:
     db = Database(database_url)
     try:
         async with db.read() as conn:
-            return int((await conn.execute(text("SELECT COUNT(*) FROM sandbox_inbox"))).scalar_one())
+            found = await conn.execute(text("SELECT COUNT(*) FROM sandbox_inbox"))
+            return int(found.scalar_one())
     finally:
         await db.dispose()
 

@@ -102,16 +102,20 @@ class Process:
             self.popen.send_signal(signal.SIGKILL)
             self.popen.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """SIGTERM: ask for a graceful stop (drain, release claims) without waiting for it."""
+        if self.popen is not None and self.alive:
+            self.popen.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM and wait for the drain; killed if it takes longer than ``timeout``."""
         if self.popen is None:
             return None
-        if self.alive:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.terminate()
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
         return self.popen.returncode
 
     def log_tail(self, lines: int = 30) -> str:
@@ -143,10 +147,12 @@ class Server(Process):
         while time.monotonic() < deadline:
             if not self.alive:
                 raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as reply:
-                    if reply.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as reply,
+            ):
+                if reply.status == 200:
+                    return
             time.sleep(0.05)
         raise RuntimeError(f"{self.name} did not answer /healthz:\n{self.log_tail()}")
 
@@ -179,17 +185,27 @@ class Cluster:
             self.worker(f"worker-{i}")
         return self.server(engine=False, name="api")
 
-    def stop_all(self) -> list[int | None]:
-        """SIGTERM every process and wait for each to drain; their exit codes."""
-        return [process.stop() for process in self.processes]
+    def stop_all(self, timeout: float = 20) -> list[int | None]:
+        """SIGTERM every process at once, then wait for each to drain; their exit codes."""
+        for process in self.processes:
+            process.terminate()
+        return [process.stop(timeout) for process in self.processes]
 
     def start_all(self) -> None:
         for process in self.processes:
             process.start()
 
     def close(self) -> None:
+        self.stop_all(timeout=10)
+
+    def errors(self) -> list[str]:
+        """Error lines the processes logged (a failed round, a deadlock, a crashed task)."""
+        found = []
         for process in self.processes:
-            process.stop(timeout=10)
+            if process.log_path.exists():
+                lines = process.log_path.read_text(errors="replace").splitlines()
+                found += [f"{process.name}: {line}" for line in lines if "[error" in line]
+        return found
 
     def logs(self) -> str:
         return "\n".join(f"== {p.name}\n{p.log_tail()}" for p in self.processes)

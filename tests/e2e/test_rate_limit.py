@@ -66,6 +66,7 @@ async def test_three_workers_share_one_rate_limit(
     identities = {p["recipient"]["identified_by"]["channel_identities"][0]["identity"]
                   for g in groups for p in g}  # fmt: skip
     assert_delivered_once(ledger, identities)
+    assert not cluster.errors(), cluster.errors()[:5]  # e.g. deadlocks between workers
 
     received = [r.received_at for r in ledger.inbox]
     span = (max(received) - min(received)) / 1000

@@ -89,12 +89,16 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     tenant = create_tenant(db_url)
     with Cluster.running(db_url, workdir) as cluster:
         server = cluster.server(engine=True)
-        token = httpx.post(f"{server.url}/oauth2/token", data={"grant_type": "client_credentials"},
-                           auth=(tenant.key_id, tenant.key_secret)).json()["access_token"]  # fmt: skip
+        token = httpx.post(
+            f"{server.url}/oauth2/token", data={"grant_type": "client_credentials"},
+            auth=(tenant.key_id, tenant.key_secret),
+        ).json()["access_token"]  # fmt: skip
         box = Sandbox(cluster, server.url, tenant.project_id, token)
         channel = {"channel": "SMS", "static_bearer": {"claimed_identity": "x", "token": "y"}}
-        reply = box.http.post(f"{server.url}/conversation/v1/projects/{tenant.project_id}/apps",
-                              json={"display_name": "render", "channel_credentials": [channel]})  # fmt: skip
+        apps = f"{server.url}/conversation/v1/projects/{tenant.project_id}/apps"
+        reply = box.http.post(
+            apps, json={"display_name": "render", "channel_credentials": [channel]}
+        )
         assert reply.status_code == 200, reply.text
         box.app_id = reply.json()["id"]
         yield box

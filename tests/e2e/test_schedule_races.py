@@ -74,9 +74,8 @@ async def race_round(client: Client, db_url: str, app_id: str, round_no: int) ->
 
 def outcome(ledger: Ledger, batch_id: str) -> str:
     """CANCELLED or PROCESSED, after checking the batch is wholly one or the other."""
-    batch, rows, inbox = ledger.batches[batch_id], ledger.messages_of(batch_id), ledger.inbox_of(
-        batch_id
-    )
+    batch, rows = ledger.batches[batch_id], ledger.messages_of(batch_id)
+    inbox = ledger.inbox_of(batch_id)
     n = batch.total
     states = Counter(m.state for m in rows)
     zero = dict.fromkeys(COUNT_NAMES, 0)
@@ -106,6 +105,7 @@ async def test_cancel_racing_due_time_takes_all_or_nothing(database_url: str, tm
         await wait_settled(database_url, batch_ids, 60)
     ledger = await read_ledger(database_url, batch_ids)
     outcomes = Counter(outcome(ledger, b) for b in batch_ids)
+    assert not cluster.errors(), cluster.errors()[:5]
     print(f"\n[c] {len(batch_ids)} racing cancels: {dict(outcomes)}")
     # The earliest cancels come well before the time and the latest well after, so both sides
     # of the race must show up; the ones in between may land on either.
@@ -147,5 +147,6 @@ async def test_scheduled_batch_survives_restart_and_fires_once_on_time(
                   for group in people.values() for p in group}  # fmt: skip
     assert_delivered_once(ledger, identities)
     assert {r.deliveries for r in ledger.inbox} == {1}, "a scheduled message was sent twice"
+    assert not cluster.errors(), cluster.errors()[:5]
     for row in ledger.inbox:
         assert row.received_at >= times[row.batch_id], "sent before its time"

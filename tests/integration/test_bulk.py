@@ -29,7 +29,9 @@ async def test_bulk_insert_and_update_roll_back_with_the_transaction(database_ur
                 raise Boom
         assert await count(db) == 0
         async with db.transaction() as conn:
-            await insert_rows(conn, projects, ("id", "display_name", "created_at"), [("p1", "a", 1)])
+            await insert_rows(
+                conn, projects, ("id", "display_name", "created_at"), [("p1", "a", 1)]
+            )
         with pytest.raises(Boom):
             async with db.transaction() as conn:
                 await update_rows(conn, "projects", "id", [("display_name", "text")], [("p1", "z")])

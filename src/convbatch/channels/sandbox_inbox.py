@@ -59,7 +59,12 @@ async def list_inbox(
     ).all()
     items = [
         SandboxMessage(
-            r.message_id, r.batch_id, r.channel, r.identity, _decode(r.body), r.deliveries,
+            r.message_id,
+            r.batch_id,
+            r.channel,
+            r.identity,
+            _decode(r.body),
+            r.deliveries,
             to_rfc3339(datetime.fromtimestamp(r.received_at / 1000, UTC)),
             [step[0] for step in _decode(r.receipt_plan or "[]")],
         )  # fmt: skip

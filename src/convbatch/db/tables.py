@@ -185,10 +185,18 @@ messages = Table(
     UniqueConstraint("batch_id", "idx", name="uq_messages_batch_idx"),
     # Partial indexes: only rows waiting or in flight are indexed, so the queue index stays small
     # and a message leaving the engine costs no queue-index entries.
-    Index("ix_messages_queue", "due_at", sqlite_where=text("state = 'QUEUED'"),
-          postgresql_where=text("state = 'QUEUED'")),
-    Index("ix_messages_leases", "lease_until", sqlite_where=text("state = 'SENDING'"),
-          postgresql_where=text("state = 'SENDING'")),
+    Index(
+        "ix_messages_queue",
+        "due_at",
+        sqlite_where=text("state = 'QUEUED'"),
+        postgresql_where=text("state = 'QUEUED'"),
+    ),
+    Index(
+        "ix_messages_leases",
+        "lease_until",
+        sqlite_where=text("state = 'SENDING'"),
+        postgresql_where=text("state = 'SENDING'"),
+    ),
     Index("ix_messages_project", "project_id", "created_at"),
 )
 
@@ -288,8 +296,7 @@ rate_buckets = Table(
     metadata,
     Column("app_id", String(26), primary_key=True),
     Column("channel", String(32), primary_key=True),
-    Column("tokens", Float, nullable=False),
-    Column("updated_at", Ms, nullable=False),
+    Column("next_slot_at", Float, nullable=False),  # ms; see engine/ratelimit.py
 )
 
 # What the sandbox channel received: its durable inbox, one row per message id.

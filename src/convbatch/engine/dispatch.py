@@ -22,7 +22,7 @@ from convbatch.db.engine import Database
 from convbatch.engine import plan, queries
 from convbatch.engine.context import ContextCache, channel_config
 from convbatch.engine.lifecycle import finish_batches
-from convbatch.engine.ratelimit import RateLimiter
+from convbatch.engine.ratelimit import LATE_MS, RATE_SLOT, RateLimiter
 from convbatch.engine.record import RoundRecord
 from convbatch.engine.retry import RetryPolicy
 
@@ -116,14 +116,7 @@ class Dispatcher:
         app = self.contexts.cached_app(first.row.project_id, first.row.app_id)
         config = channel_config(app, channel) if app else None
         if config is not None and config.rate_limit:
-            granted = await self.limiter.acquire(
-                first.row.app_id, channel, config.rate_limit, len(group), record.now_ms
-            )
-            for position, d in enumerate(group[granted:]):
-                # Pace the rest at the limit so later rounds find them due a few at a time.
-                due = record.now_ms + int((position + 1) * 1000 / config.rate_limit)
-                d.deferred_to = due
-            group = group[:granted]
+            group = await self._within_rate(group, config.rate_limit, record.now_ms)
         if not group:
             return
         if config is None:
@@ -141,6 +134,31 @@ class Dispatcher:
             d.result = by_id.get(d.row.id) or SendResult(
                 d.row.id, "retry", "INTERNAL_ERROR", "driver returned no result"
             )
+
+    async def _within_rate(
+        self, group: list[plan.Decision], rate: float, now_ms: int
+    ) -> list[plan.Decision]:
+        """The messages that may go now; the others are deferred to the slot they reserve."""
+        # A message holding a slot goes now, unless it was claimed so late that sending it
+        # would bunch up with newer slots: then it takes a new one like any other.
+        late_ms = now_ms - LATE_MS
+        holds = {
+            d.row.id for d in group if d.row.reason_code == RATE_SLOT and d.row.due_at >= late_ms
+        }
+        ready = [d for d in group if d.row.id in holds]
+        fresh = [d for d in group if d.row.id not in holds]
+        if fresh:
+            first = fresh[0]
+            assert first.outbound is not None
+            slots = await self.limiter.reserve(
+                first.row.app_id, first.outbound.channel, rate, len(fresh), now_ms
+            )
+            for d, slot in zip(fresh, slots, strict=True):
+                if slot <= now_ms:
+                    ready.append(d)
+                else:
+                    d.deferred_to = slot
+        return ready
 
     async def _record(self, decisions: list[plan.Decision], record: RoundRecord) -> None:
         retry = self.settings.retry
@@ -162,7 +180,7 @@ def apply_outcome(d: plan.Decision, record: RoundRecord, retry: RetryPolicy) -> 
     if d.failure is not None:
         record.failed(d, *d.failure)
     elif d.deferred_to is not None:
-        record.again(d, d.deferred_to, d.row.reason_code, None, attempts=d.row.attempts - 1)
+        record.again(d, d.deferred_to, RATE_SLOT, None, attempts=d.row.attempts - 1)
     elif d.result is None or d.result.outcome == "accepted":
         record.sent(d)
     elif d.result.outcome == "retry":

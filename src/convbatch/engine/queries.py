@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.db.bulk import asyncpg_in_transaction, update_rows
 from convbatch.db.tables import batches
 
-CLAIMED_COLUMNS = "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code"
+CLAIMED_COLUMNS = (
+    "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code, due_at"
+)
 
 
 def _lock(conn: AsyncConnection) -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 21:54:32.574698
+Create Date: 2026-11-26 22:40:09.409134
 """
 
 from collections.abc import Sequence
@@ -192,8 +192,7 @@ def upgrade() -> None:
     op.create_table('rate_buckets',
     sa.Column('app_id', sa.String(length=26), nullable=False),
     sa.Column('channel', sa.String(length=32), nullable=False),
-    sa.Column('tokens', sa.Float(), nullable=False),
-    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.Column('next_slot_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('app_id', 'channel')
     )
     op.create_table('relay_messages',
