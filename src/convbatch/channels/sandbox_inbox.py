@@ -52,8 +52,8 @@ async def list_inbox(
         query = query.where(inbox.c.batch_id == batch_id)
     if after:
         at, last_id = after
-        query = query.where(or_(inbox.c.received_at > at,
-                                and_(inbox.c.received_at == at, inbox.c.message_id > last_id)))  # fmt: skip
+        same_time_later_id = and_(inbox.c.received_at == at, inbox.c.message_id > last_id)
+        query = query.where(or_(inbox.c.received_at > at, same_time_later_id))
     rows = (
         await conn.execute(query.order_by(inbox.c.received_at, inbox.c.message_id).limit(size + 1))
     ).all()
@@ -67,7 +67,7 @@ async def list_inbox(
             r.deliveries,
             to_rfc3339(datetime.fromtimestamp(r.received_at / 1000, UTC)),
             [step[0] for step in _decode(r.receipt_plan or "[]")],
-        )  # fmt: skip
+        )
         for r in rows[:size]
     ]
     token = ""
