@@ -104,7 +104,8 @@ async def mark_processed(
     sql = text(
         "UPDATE batches SET status = 'PROCESSED', updated_at = :now WHERE id IN :ids "
         "AND status = 'READY' AND queued = 0 RETURNING id, project_id, app_id, batch_type, "
-        "operation, send_after, metadata, total, queued, sent, delivered, read, failed, cancelled, expired"
+        "operation, send_after, metadata, total, queued, sent, delivered, read, failed, "
+        "cancelled, expired"
     ).bindparams(bindparam("ids", expanding=True))
     return (await conn.execute(sql, {"now": now_ms, "ids": list(batch_ids)})).all()
 
