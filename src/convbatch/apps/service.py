@@ -48,6 +48,15 @@ async def create_app(
     return app
 
 
+async def app_named_in_body(conn: AsyncConnection, project_id: str, app_id: str) -> App:
+    """The app a request body refers to: a missing one (or another project's) is a 400 on the
+    ``app_id`` field, not a 404, since the resource addressed by the path exists."""
+    app = await repo.get_app(conn, project_id, app_id)
+    if app is None:
+        raise InvalidArgument.field("app_id", f"app {app_id} does not exist in this project")
+    return app
+
+
 async def require_app(conn: AsyncConnection, project_id: str, app_id: str) -> App:
     app = await repo.get_app(conn, project_id, app_id)
     if app is None:

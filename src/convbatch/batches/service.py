@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.apps.repository import get_app
+from convbatch.apps.service import app_named_in_body
 from convbatch.batches import repository as repo
 from convbatch.batches.schedule import effective_send_after
 from convbatch.batches.schemas import (
@@ -50,9 +50,7 @@ async def prepare_batch(
 ) -> PreparedBatch:
     """Validate ``req`` (reads only) and encode its rows."""
     check_request(req)
-    app = await get_app(conn, project_id, req.app_id)
-    if app is None:
-        raise InvalidArgument.field("app_id", f"app {req.app_id} does not exist in this project")
+    app = await app_named_in_body(conn, project_id, req.app_id)
     check_against_app(req, app)
     send_after = effective_send_after(req.send_after, now)
 

@@ -8,13 +8,14 @@ from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
+from convbatch.apps.service import app_named_in_body
 from convbatch.jobs.schemas import (
     CreateContactsRequest,
     DeleteContactsRequest,
     InsertConsentsRequest,
     JobAccepted,
 )
-from convbatch.jobs.service import require_app, store_job
+from convbatch.jobs.service import store_job
 from convbatch.services import services_of
 
 
@@ -45,7 +46,7 @@ async def insert_consents(request: Request, project_id: str) -> Response:
     req = await decode_json(request, InsertConsentsRequest)
     services = services_of(request)
     async with services.db.transaction() as conn:
-        await require_app(conn, project_id, req.app_id)
+        await app_named_in_body(conn, project_id, req.app_id)
         batch_id = await store_job(
             conn,
             project_id,

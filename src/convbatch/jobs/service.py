@@ -8,11 +8,9 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.apps.repository import get_app
 from convbatch.batches.repository import insert_batch
 from convbatch.db.bulk import insert_rows
 from convbatch.db.tables import batch_items
-from convbatch.errors import InvalidArgument
 from convbatch.ids import new_ulid
 
 _encode = msgspec.json.Encoder().encode
@@ -45,8 +43,3 @@ async def store_job(
     rows = [(batch_id, idx, _encode(item).decode(), "QUEUED") for idx, item in enumerate(items)]
     await insert_rows(conn, batch_items, ITEM_COLUMNS, rows)
     return batch_id
-
-
-async def require_app(conn: AsyncConnection, project_id: str, app_id: str) -> None:
-    if await get_app(conn, project_id, app_id) is None:
-        raise InvalidArgument.field("app_id", f"app {app_id} does not exist in this project")
