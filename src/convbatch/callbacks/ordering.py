@@ -20,11 +20,26 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.callbacks.policy import PENDING
+from convbatch.db.bulk import asyncpg_in_transaction
 from convbatch.db.tables import webhook_deliveries
 
 d = webhook_deliveries
 HELD = 2**62  # next_attempt_at of a held delivery: never due by time alone
 _ORDER_LOCK = 0x0C0B_0DE4
+# The earliest PENDING delivery of each (order key, target) pair, made due if it is held: one
+# statement for all pairs (SQLite runs the per-pair form below, in-process).
+_RELEASE_NEXT_PG = """
+UPDATE webhook_deliveries AS t SET next_attempt_at = $3
+FROM (
+    SELECT DISTINCT ON (x.order_key, x.target) x.id, x.next_attempt_at
+    FROM webhook_deliveries AS x
+    JOIN unnest($1::text[], $2::text[]) AS g(order_key, target)
+      ON x.order_key = g.order_key AND x.target = g.target
+    WHERE x.state = 'PENDING'
+    ORDER BY x.order_key, x.target, x.event_id, x.id
+) AS f
+WHERE t.id = f.id AND f.next_attempt_at = $4
+"""
 
 
 async def lock_order(conn: AsyncConnection, exclusive: bool) -> None:
@@ -64,9 +79,15 @@ async def release_next(
     conn: AsyncConnection, ended: Iterable[tuple[str, str]], now_ms: int
 ) -> None:
     """After deliveries ended, make the next held delivery of each (order key, target) due."""
-    groups = [{"b_key": key, "b_target": target, "b_now": now_ms} for key, target in set(ended)]
-    if not groups:
+    pairs = sorted(set(ended))
+    if not pairs:
         return
+    if conn.dialect.name == "postgresql":
+        driver = await asyncpg_in_transaction(conn)
+        keys, targets = [k for k, _ in pairs], [t for _, t in pairs]
+        await driver.execute(_RELEASE_NEXT_PG, keys, targets, now_ms, HELD)
+        return
+    groups = [{"b_key": key, "b_target": target, "b_now": now_ms} for key, target in pairs]
     following = (
         select(d.c.id)
         .where(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.apps.schemas import App
-from convbatch.callbacks.claims import Claim
+from convbatch.callbacks.outcomes import Claim
 from convbatch.db.tables import apps, outbox_events, webhook_deliveries, webhooks
 from convbatch.webhooks.schemas import Webhook
 

@@ -47,8 +47,10 @@ async def update_rows(
     key: str,
     columns: Sequence[tuple[str, str]],
     rows: Sequence[tuple[Any, ...]],
+    guard: Sequence[tuple[str, Any]] = (),
 ) -> None:
-    """Set ``columns`` (name, PostgreSQL type) on many rows, each tuple being (key, *values).
+    """Set ``columns`` (name, PostgreSQL type) on many rows, each tuple being (key, *values),
+    where each ``guard`` column still holds its value (rows that do not are left alone).
 
     PostgreSQL gets one statement joining the table to unnested arrays; SQLite, whose statements
     run in-process, gets a plain executemany."""
@@ -59,15 +61,22 @@ async def update_rows(
         types = ["text", *(kind for _, kind in columns)]
         arrays = ", ".join(f"${i + 1}::{kind}[]" for i, kind in enumerate(types))
         sets = ", ".join(f'"{n}" = v."{n}"' for n in names)
+        checks = "".join(
+            f' AND t."{name}" = ${len(types) + i + 1}' for i, (name, _) in enumerate(guard)
+        )
         sql = (
             f'UPDATE "{table}" AS t SET {sets} FROM unnest({arrays}) '
             f'AS v("{key}", {", ".join(chr(34) + n + chr(34) for n in names)}) '
-            f'WHERE t."{key}" = v."{key}"'
+            f'WHERE t."{key}" = v."{key}"{checks}'
         )
         driver = await asyncpg_in_transaction(conn)
-        await driver.execute(sql, *[list(col) for col in zip(*rows, strict=True)])
+        columns_ = [list(col) for col in zip(*rows, strict=True)]
+        await driver.execute(sql, *columns_, *(value for _, value in guard))
         return
     sets = ", ".join(f'"{n}" = ?' for n in names)
+    checks = "".join(f' AND "{name}" = ?' for name, _ in guard)
+    values = tuple(value for _, value in guard)
     await conn.exec_driver_sql(
-        f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', [(*r[1:], r[0]) for r in rows]
+        f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?{checks}',
+        [(*r[1:], r[0], *values) for r in rows],
     )
