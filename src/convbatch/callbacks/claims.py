@@ -8,6 +8,7 @@ connection, so a message's receipts need one claim, not one per receipt.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,12 +22,12 @@ d = webhook_deliveries
 CHUNK = 1000  # ids per statement: bound parameters are limited on both databases
 
 
-def _free(now_ms: int) -> ColumnElement[bool]:
-    return and_(d.c.state == PENDING, or_(d.c.lease_until.is_(None), d.c.lease_until <= now_ms))
-
-
 def _claimable(now_ms: int) -> ColumnElement[bool]:
-    return and_(_free(now_ms), d.c.next_attempt_at <= now_ms)
+    return and_(
+        d.c.state == PENDING,
+        d.c.next_attempt_at <= now_ms,
+        or_(d.c.lease_until.is_(None), d.c.lease_until <= now_ms),
+    )
 
 
 async def claim_due(
@@ -39,7 +40,7 @@ async def claim_due(
     ``window`` bounds how many of the earliest due rows are looked at, so a large backlog of
     skipped endpoints costs a bounded scan; None looks at every due row."""
     due = select(d.c.id, d.c.target, d.c.order_key).where(_claimable(now_ms))
-    due = due.order_by(d.c.next_attempt_at, d.c.id)
+    due = due.order_by(d.c.next_attempt_at)
     if window is not None:
         inner = due.limit(window).subquery()
         scan = select(inner.c.id, inner.c.target, inner.c.order_key)
@@ -54,19 +55,20 @@ async def claim_due(
     followers: dict[str, str] = {}  # held delivery id -> id of the head it follows
     keys = sorted({key for key, _target in groups})
     for start in range(0, len(keys), CHUNK):
-        held = select(d.c.id, d.c.order_key, d.c.target).where(
-            d.c.order_key.in_(keys[start : start + CHUNK]),
-            d.c.next_attempt_at == HELD,
-            _free(now_ms),
-        )
-        for r in await conn.execute(held):
+        # Filtered here rather than in SQL: a condition on state would steer SQLite's planner
+        # to the due index, a scan of every pending row, instead of the order key's.
+        columns = d.c["id", "order_key", "target", "state", "next_attempt_at", "lease_until"]
+        group = select(*columns).where(d.c.order_key.in_(keys[start : start + CHUNK]))
+        for r in await conn.execute(group):
             head = groups.get((r.order_key, r.target))
-            if head is not None:
+            if head is not None and r.next_attempt_at == HELD and _is_free(r, now_ms):
                 followers[r.id] = head
     # Lock and check again: another sender may have claimed a row since the scan.
     wanted = [r.id for r in heads] + list(followers)
-    locked = await _lock(conn, [r.id for r in heads], _claimable(now_ms))
-    locked |= await _lock(conn, list(followers), _free(now_ms))
+    locked = {
+        r.id for r in await _lock(conn, wanted)
+        if _is_free(r, now_ms) and (r.id in followers or r.next_attempt_at <= now_ms)
+    }  # fmt: skip
     # A held delivery is only ours with its head: alone it would be sent out of turn.
     ids = [i for i in wanted if i in locked and followers.get(i, i) in locked]
     lease = {"lease_until": now_ms + lease_ms, "lease_owner": owner}
@@ -76,12 +78,19 @@ async def claim_due(
     return ids
 
 
-async def _lock(conn: AsyncConnection, ids: list[str], still: ColumnElement[bool]) -> set[str]:
-    locked: set[str] = set()
+def _is_free(row: Any, now_ms: int) -> bool:
+    return bool(row.state == PENDING and (row.lease_until is None or row.lease_until <= now_ms))
+
+
+async def _lock(conn: AsyncConnection, ids: list[str]) -> list[Any]:
+    """Lock the rows of ``ids`` that no other transaction holds; returns their current
+    state (looked up by primary key only, for the planner's sake: see above)."""
+    found: list[Any] = []
+    columns = d.c["id", "state", "next_attempt_at", "lease_until"]
     for start in range(0, len(ids), CHUNK):
-        lock = select(d.c.id).where(d.c.id.in_(ids[start : start + CHUNK]), still)
-        locked.update(r.id for r in await conn.execute(lock.with_for_update(skip_locked=True)))
-    return locked
+        lock = select(*columns).where(d.c.id.in_(ids[start : start + CHUNK]))
+        found.extend(await conn.execute(lock.with_for_update(skip_locked=True)))
+    return found
 
 
 async def renew_leases(

@@ -56,13 +56,16 @@ async def normalize(conn: AsyncConnection, keys: Iterable[str], now_ms: int) -> 
     wanted = list(set(keys))
     if not wanted:
         return
-    query = (
-        select(d.c.id, d.c.order_key, d.c.target, d.c.next_attempt_at, d.c.lease_until)
-        .where(d.c.state == PENDING, d.c.order_key.in_(wanted))
-        .order_by(d.c.order_key, d.c.target, d.c.event_id, d.c.id)
-    )
+    # Pending rows are picked here rather than in SQL: a condition on state would steer
+    # SQLite's planner to the due index (every pending row) instead of the order key's.
+    query = select(
+        d.c.id, d.c.order_key, d.c.target, d.c.state, d.c.event_id, d.c.next_attempt_at,
+        d.c.lease_until,
+    ).where(d.c.order_key.in_(wanted))  # fmt: skip
     changes: list[dict[str, object]] = []
-    rows = (await conn.execute(query)).all()
+    found = (await conn.execute(query)).all()
+    rows = sorted((r for r in found if r.state == PENDING),
+                  key=lambda r: (r.order_key, r.target, r.event_id, r.id))  # fmt: skip
     for _group, members in groupby(rows, key=lambda r: (r.order_key, r.target)):
         first, *rest = members
         if first.next_attempt_at == HELD:
