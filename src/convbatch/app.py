@@ -22,6 +22,7 @@ from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
 from convbatch.engine.runner import running_engine
 from convbatch.jobs.endpoints import routes as batch_job_routes
+from convbatch.runtime import tune_gc
 from convbatch.services import Services, services_of
 
 
@@ -68,4 +69,6 @@ def create_app(
 
 def api_only_from_env() -> Starlette:
     """Factory for multi-process API serving: settings from CONVBATCH_* variables, no engine."""
-    return create_app(Settings.from_env(), engine=False)
+    application = create_app(Settings.from_env(), engine=False)
+    tune_gc()
+    return application

@@ -17,6 +17,7 @@ from convbatch.callbacks.cli import webhooks_app
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.identity.repository import create_key, create_project, project_exists
+from convbatch.runtime import tune_gc
 
 app = typer.Typer(help="Self-hosted Sinch Conversation Batch API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
@@ -109,7 +110,9 @@ def serve(
         os.environ["CONVBATCH_DATABASE_URL"] = settings.database_url
         uvicorn.run("convbatch.app:api_only_from_env", factory=True, workers=workers, **common)
         return
-    uvicorn.run(create_app(settings, engine=not no_engine), **common)
+    application = create_app(settings, engine=not no_engine)
+    tune_gc()
+    uvicorn.run(application, **common)
 
 
 @app.command()
@@ -117,6 +120,7 @@ def worker(db: str | None = DbOption) -> None:
     """Run the dispatch engine alone (no HTTP); any number may share a PostgreSQL database."""
     from convbatch.engine.runner import run_worker
 
+    tune_gc()
     asyncio.run(run_worker(Settings.from_env(database_url=db)))
 
 
