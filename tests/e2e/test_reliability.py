@@ -33,6 +33,9 @@ SETTLE_SECONDS = 90
 # Small claims: more rounds in flight, so kills land inside claims more often, and each kill
 # strands fewer messages until their lease runs out.
 CLAIM_LIMIT = 100
+# Each sandbox send call waits this long: claims stay in flight long enough for the kills to
+# land in them, and dispatch lasts several seconds however fast the machine is.
+SEND_LATENCY = {"latency_ms": 300}
 
 
 def bodies(app_id: str, total: int) -> tuple[list[dict], set[str]]:
@@ -91,7 +94,8 @@ async def test_postgresql_workers_killed_every_second(
         api = cluster.server(engine=False, name="api")
         workers = [cluster.worker(f"worker-{i}") for i in range(3)]
         async with Client(api.url, tenant) as client:
-            payloads, identities = bodies(await client.create_app(), RECIPIENTS)
+            app_id = await client.create_app(driver_settings=SEND_LATENCY)
+            payloads, identities = bodies(app_id, RECIPIENTS)
             stop = asyncio.Event()
             killer = asyncio.create_task(kill_every_second(db_url, workers, stop))
             batch_ids = await client.send_all(payloads)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC as _UTC
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -43,6 +44,7 @@ class PreparedBatch:
     metadata: dict[str, str]
     message_rows: list[tuple[Any, ...]]
     response: SendBatchResponse
+    status_subscribed: bool  # the app has a webhook for BATCH_STATUS_UPDATE
 
 
 async def prepare_batch(
@@ -82,7 +84,10 @@ async def prepare_batch(
         for idx, item in enumerate(req.recipient_and_params)
     ]  # fmt: skip
     response = SendBatchResponse(batch_id, None if send_after is None else to_rfc3339(send_after))
-    return PreparedBatch(batch, meta, rows, response)
+    # Looked up here, not in the write transaction: a webhook added in between misses this
+    # batch's first status, as it would had it been added a moment later.
+    subscribed = "BATCH_STATUS_UPDATE" in await app_triggers(conn, req.app_id)
+    return PreparedBatch(batch, meta, rows, response, subscribed)
 
 
 async def store_batch(
@@ -94,7 +99,9 @@ async def store_batch(
     await repo.insert_batch(conn, **batch)
     await repo.insert_metadata(conn, batch["id"], batch["project_id"], prepared.metadata)
     await repo.insert_messages(conn, prepared.message_rows)
-    await emit_status(conn, [batch["id"]], batch["status"], now)
+    if prepared.status_subscribed:
+        event = status_event(SimpleNamespace(**batch), batch["status"], now)
+        await add_events(conn, [event], int(now.timestamp() * 1000))
     return prepared.response
 
 

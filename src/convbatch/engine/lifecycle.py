@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.callbacks import events as ev
@@ -31,7 +30,9 @@ def _when(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def status_event(row: Row, status: str, now: datetime) -> Event:
+def status_event(row: Any, status: str, now: datetime) -> Event:
+    """``row``: a batch row, or anything with its id, project_id, app_id, batch_type,
+    send_after and metadata."""
     note = ev.batch_status_update(
         batch_id=row.id, status=status, batch_type=row.batch_type,
         send_after=_when(row.send_after), batch_metadata=_decode_map(row.metadata),
