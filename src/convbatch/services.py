@@ -11,6 +11,7 @@ from starlette.requests import Request
 from convbatch.clock import Clock
 from convbatch.config import Settings
 from convbatch.db.engine import Database
+from convbatch.db.group import GroupCommit
 from convbatch.engine.wakeup import Wakeup
 from convbatch.identity.repository import load_or_create_state
 from convbatch.identity.tokens import TokenSigner
@@ -23,6 +24,10 @@ class Services:
     clock: Clock
     tokens: TokenSigner
     wakeup: Wakeup = field(default_factory=Wakeup)
+    group: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = GroupCommit(self.db)
 
     @classmethod
     async def start(cls, settings: Settings, db: Database, clock: Clock) -> Services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,7 +10,7 @@ from starlette.routing import Route
 from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.batches import service
-from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest
+from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest, SendBatchResponse
 from convbatch.engine.wakeup import notify
 from convbatch.services import services_of
 
@@ -20,9 +21,13 @@ async def send_batch(request: Request, project_id: str) -> Response:
     services = services_of(request)
     async with services.db.read() as conn:
         prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
-    async with services.db.transaction() as conn:
-        result = await service.store_batch(conn, prepared, services.clock.now())
+
+    async def store(conn: AsyncConnection) -> SendBatchResponse:
+        stored = await service.store_batch(conn, prepared, services.clock.now())
         await notify(conn)
+        return stored
+
+    result = await services.group.run(store)
     services.wakeup.set()
     return json_response(result)
 
