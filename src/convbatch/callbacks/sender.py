@@ -11,7 +11,6 @@ lanes sending from it, so a slow or dead endpoint only ever occupies its own lan
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
@@ -74,15 +73,21 @@ class OutboxSender:
     async def run_once(self) -> int:
         """Record finished attempts, fan out pending events, claim due deliveries and start
         lanes for them; returns how many of those things were done. When there was nothing to
-        do but deliveries are claimed, waits up to ``settle_s`` for outcomes, so freed room is
-        refilled at once rather than at the next call."""
+        do but deliveries are claimed, waits for outcomes, so freed room is refilled at once
+        rather than at the next call."""
         if self._closed:
             return 0
         self._progress.clear()
         done = await self._round()
-        if done == 0 and self._claimed:
-            with contextlib.suppress(TimeoutError):
+        # While lanes are sending, outcomes keep arriving: go round again as each group is
+        # recorded (it may have made room to claim more), and hand back to the caller's pacing
+        # only when nothing ended for ``settle_s``.
+        while done == 0 and self._claimed and not self._closed:
+            self._progress.clear()
+            try:
                 await asyncio.wait_for(self._progress.wait(), self.settings.settle_s)
+            except TimeoutError:
+                return 0
             done = await self._round()
         return done
 
