@@ -30,12 +30,17 @@ Template = list[tuple[Table, list[str], list[tuple[Any, ...]]]]
 _KEYS = ((batches, "id"), (batch_metadata, "batch_id"), (messages, "batch_id"))
 
 
-async def _template(db: Database, batch_id: str) -> Template:
+async def read_template(db_url: str, batch_id: str) -> Template:
+    """The rows one accepted batch wrote (batch, metadata, messages), to be copied."""
+    db = Database(db_url)
     found: Template = []
-    async with db.read() as conn:
-        for table, key in _KEYS:
-            rows = (await conn.execute(select(table).where(table.c[key] == batch_id))).all()
-            found.append((table, [c.name for c in table.columns], [tuple(r) for r in rows]))
+    try:
+        async with db.read() as conn:
+            for table, key in _KEYS:
+                rows = (await conn.execute(select(table).where(table.c[key] == batch_id))).all()
+                found.append(_written(table, [tuple(r) for r in rows]))
+    finally:
+        await db.dispose()
     if not found[2][2]:
         raise RuntimeError(f"batch {batch_id} has no message rows to copy")
     return found
@@ -59,13 +64,20 @@ def _copy(template: Template) -> list[tuple[Table, list[str], list[tuple[Any, ..
     return out
 
 
-async def raw_insert(db_url: str, batch_id: str, concurrency: int, duration: float) -> dict:
-    """Copies of batch ``batch_id`` inserted for ``duration`` seconds by ``concurrency`` tasks:
-    message rows per second and the median transaction time."""
+def _written(table: Table, rows: list[tuple[Any, ...]]) -> tuple[Table, list[str], list[Any]]:
+    """Only the columns the API wrote (those holding a value in some row): binding the
+    others as NULL would make the baseline insert more than the API does."""
+    names = [c.name for c in table.columns]
+    keep = [i for i in range(len(names)) if any(row[i] is not None for row in rows)]
+    return table, [names[i] for i in keep], [tuple(row[i] for i in keep) for row in rows]
+
+
+async def raw_insert(db_url: str, template: Template, concurrency: int, duration: float) -> dict:
+    """Copies of ``template`` inserted into ``db_url`` for ``duration`` seconds by
+    ``concurrency`` tasks: message rows per second and the median transaction time."""
     db = Database(db_url)
     latencies: list[float] = []
     try:
-        template = await _template(db, batch_id)
         assert messages.columns.keys()[0] == "id"
 
         async def loop(deadline: float) -> None:

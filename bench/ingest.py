@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bench.baselines import raw_insert
+from bench.baselines import Template, raw_insert, read_template
 from bench.client import Api, batch_body, in_an_hour
-from bench.harness import median, percentile
+from bench.harness import database, median, migrate, percentile
 from bench.procs import Deployment
 from bench.report import Row, met, rate
 from bench.stage import Stage
@@ -37,7 +37,8 @@ async def closed_loop(api: Api, body: bytes, concurrency: int, duration: float) 
     return {"requests": len(ids), "seconds": elapsed, "latencies": latencies, "ids": ids}
 
 
-async def measure(dep: Deployment, stage: Stage) -> list[tuple[int, dict, dict]]:
+async def measure(dep: Deployment, stage: Stage) -> tuple[list[tuple[int, dict]], Template]:
+    """Our closed loop at each level, and the rows of one accepted batch."""
     mode = stage.mode
     body = batch_body(dep.tenant.app_id, mode.recipients, metadata={"bench": "ingest"},
                       send_after=in_an_hour())  # fmt: skip
@@ -48,17 +49,27 @@ async def measure(dep: Deployment, stage: Stage) -> list[tuple[int, dict, dict]]
             ours = await closed_loop(api, body, level, mode.ingest_s)
             dep.check()
             found.append((level, ours))
-    template = found[0][1]["ids"][0]
-    return [(level, ours, await raw_insert(dep.db_url, template, level, mode.ingest_s))
-            for level, ours in found]  # fmt: skip
+    return found, await read_template(dep.db_url, found[0][1]["ids"][0])
+
+
+def baseline(stage: Stage, template: Template) -> dict[int, dict]:
+    """The raw insert at each level, into a fresh database of the same kind that no server
+    uses (the deployment is stopped by then), so it measures the database alone."""
+    mode = stage.mode
+    with database(stage.setup.kind) as fresh:
+        asyncio.run(migrate(fresh))
+        return {level: asyncio.run(raw_insert(fresh, template, level, mode.ingest_s))
+                for level in mode.levels}  # fmt: skip
 
 
 def run(stage: Stage) -> list[Row]:
     recipients = stage.mode.recipients
     with stage.deployment() as dep:
-        measured = asyncio.run(measure(dep, stage))
+        measured, template = asyncio.run(measure(dep, stage))
+    raws = baseline(stage, template)
     rows = []
-    for level, ours, raw in measured:
+    for level, ours in measured:
+        raw = raws[level]
         per_s = ours["requests"] * recipients / ours["seconds"]
         p50, p99 = median(ours["latencies"]), percentile(ours["latencies"], 99)
         row = Row(

@@ -23,15 +23,17 @@ How each row is measured (bench/*.py):
   load generator, the database and the webhook receiver run on the same machine.
 - ingest: 1000-recipient `POST /messages` in a closed loop at each concurrency for a fixed time;
   the batches are scheduled an hour ahead so the engine stays idle and only ingest is measured.
-  Baseline: the rows one accepted batch wrote, copied with new ids and inserted with
-  `insert_rows` (COPY / executemany), one batch per transaction, same concurrency.
+  Baseline: the rows one accepted batch wrote (the columns it set), copied with new ids and
+  inserted with `insert_rows` (COPY / executemany) into a fresh database no server uses, one
+  batch per transaction, same concurrency.
 - dispatch: recipients per second from the first POST to the last message the sandbox
   received (no webhooks); median of the runs shown.
 - end-to-end: as dispatch, with a `MESSAGE_DELIVERY` webhook to a local aiohttp receiver
   (`QUEUED_ON_CHANNEL` and `DELIVERED` per recipient); receipts per second from the first POST
   to the last receipt at the receiver. Baseline: the same number of identical signed receipt
   POSTs sent straight to the receiver over as many connections as the webhook sender uses.
-- status: `GET /messages/{batch_id}` of a 1000-recipient batch, paced, during a dispatch.
+- status: `GET /messages/{batch_id}` of a 1000-recipient batch, paced, while the other 99
+  batches are posted and dispatched; the p99 of each phase is shown too.
 - cancel: `DELETE /messages` by metadata of scheduled batches until
   `GET /messages?metadataKey=&metadataValue=` shows all of them CANCELLED.
 - memory: peak VmRSS of each process (sampled every 0.1 s) during dispatch and end-to-end.
