@@ -82,3 +82,40 @@ async def test_a_crashed_senders_claims_are_taken_over_after_the_lease(settings)
         assert sorted(b["message_delivery_report"]["message_id"] for b in rx.bodies()[3:]) == (
             sorted(msgs)
         )
+
+
+async def test_claims_waiting_in_a_queue_keep_their_lease(settings):
+    """One lane to the endpoint, its first request hanging, 59 more claimed deliveries waiting
+    behind it while the clock runs past their lease (90 s here) several times: the sender
+    renews their leases, so a second sender takes none of them and nothing is sent twice."""
+    tuning = {"per_target": 1, "timeout_s": 60}
+    async with webhook_env(settings, **tuning) as env, receiver(default=HANG) as rx:
+        await add_webhook(env, rx.url())
+        await add(env, [receipt(env, m, "DELIVERED") for m in message_ids(60)])
+        other = OutboxSender(env.api.db, env.clock, WebhookSettings(**tuning))
+        try:
+            await env.sender.run_once()
+            assert env.sender.in_flight == 60  # all claimed ahead of sending
+
+            async def first_one_hanging() -> bool:
+                return len(rx.calls) == 1
+
+            await wait_until(first_one_hanging)
+            for _ in range(6):
+                env.clock.advance(20)
+                await env.sender.run_once()
+                await other.run_once()
+                assert other.in_flight == 0
+            assert len(rx.calls) == 1
+            rx.release.set()
+            rx.default = 200
+
+            async def settled() -> bool:
+                await env.sender.run_once()
+                await other.run_once()
+                return states(await deliveries(env)) == ["DELIVERED"] * 60
+
+            await wait_until(settled, every=0.01)
+        finally:
+            await other.aclose()
+        assert len(rx.calls) == 60
