@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 from bench.harness import ROOT, free_port
 from convbatch.bootstrap import Tenant
@@ -49,7 +49,7 @@ class Deployment:
     db_url: str
     url: str
     procs: list[Proc]
-    tenant: Tenant = field(default=None)  # set by the stage before a scenario sees it
+    tenant: Tenant = field(default=cast(Tenant, None))  # set by the stage before any scenario
 
     def pids(self) -> dict[str, int]:
         return {p.name: p.pid for p in self.procs}
