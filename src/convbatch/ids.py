@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALID = frozenset(_ALPHABET)
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+# Every byte value to the character of its low five bits: random bytes become random base32
+# characters in one C call (256 is a multiple of 32, so each character stays uniform).
+_RANDOM_CHAR = bytes(_ALPHABET.encode()[i & 31] for i in range(256))
+RANDOM_CHARS = 16  # 80 random bits
 
 
 def new_ulid(now_ms: int | None = None) -> str:
     """A new ULID: 48 bits of milliseconds then 80 random bits."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return _time_part(ms) + _b32(os.urandom(10))
+    return _time_part(ms) + _random_chars(RANDOM_CHARS)
 
 
 def new_ulids(count: int) -> list[str]:
-    """Many ULIDs at once: one clock read, and the random parts encoded in a single call
-    (80 random bits are exactly 10 bytes, 16 characters), which makes a 1000-id batch cheap."""
+    """Many ULIDs at once: one clock read and one call for every random character, which
+    makes a 1000-id batch cheap."""
     prefix = _time_part(int(time.time() * 1000))
-    text = _b32(os.urandom(10 * count))
-    return [prefix + text[i : i + 16] for i in range(0, 16 * count, 16)]
+    text = _random_chars(RANDOM_CHARS * count)
+    return [
+        prefix + text[i : i + RANDOM_CHARS] for i in range(0, RANDOM_CHARS * count, RANDOM_CHARS)
+    ]
 
 
 def _time_part(ms: int) -> str:
@@ -34,9 +38,8 @@ def _time_part(ms: int) -> str:
     return "".join(reversed(chars))
 
 
-def _b32(data: bytes) -> str:
-    # RFC 4648 base32 does the bit slicing in C; only its alphabet differs from Crockford's.
-    return base64.b32encode(data).translate(_TO_CROCKFORD).decode()
+def _random_chars(count: int) -> str:
+    return os.urandom(count).translate(_RANDOM_CHAR).decode()
 
 
 def is_ulid(text: str) -> bool:

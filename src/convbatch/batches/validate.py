@@ -12,7 +12,7 @@ from convbatch.apps.schemas import App
 from convbatch.batches.schemas import SendBatchRequest
 from convbatch.errors import InvalidArgument
 from convbatch.schemas.app_message import app_message_errors
-from convbatch.schemas.common import recipient_error
+from convbatch.schemas.common import Recipient, recipient_error
 
 _TTL = re.compile(r"^(\d+)s$")
 TTL_MIN, TTL_MAX = 3, 315_576_000_000
@@ -27,15 +27,13 @@ def check_request(req: SendBatchRequest) -> None:
     errors = app_message_errors(req.message, "message")
     if errors:
         raise InvalidArgument.field(*_split(errors[0]))
+    dispatch_only = req.processing_strategy == "DISPATCH_ONLY"
     for index, item in enumerate(req.recipient_and_params):
-        problem = recipient_error(item.recipient, f"recipient_and_params[{index}].recipient")
-        if problem:
-            raise InvalidArgument.field(*_split(problem))
-        if req.processing_strategy == "DISPATCH_ONLY" and item.recipient.contact_id is not None:
-            raise InvalidArgument.field(
-                f"recipient_and_params[{index}].recipient",
-                "DISPATCH_ONLY batches must address recipients with identified_by",
-            )
+        recipient = item.recipient
+        if (recipient.contact_id is None) == (recipient.identified_by is None) or (
+            dispatch_only and recipient.contact_id is not None
+        ):
+            _recipient_problem(index, recipient, dispatch_only)
     _check_ttl(req.ttl)
     _check_callback_url(req.callback_url)
     for key, value in (req.channel_properties or {}).items():
@@ -44,6 +42,19 @@ def check_request(req: SendBatchRequest) -> None:
                 f"channel_properties.{key}", f"longer than {MAX_PROPERTY_VALUE} characters"
             )
     _check_metadata_size(req)
+
+
+def _recipient_problem(index: int, recipient: Recipient, dispatch_only: bool) -> None:
+    """The error of a recipient the loop above found wrong (paths are only built then: the
+    loop runs for every recipient of every batch)."""
+    path = f"recipient_and_params[{index}].recipient"
+    problem = recipient_error(recipient, path)
+    if problem:
+        raise InvalidArgument.field(*_split(problem))
+    if dispatch_only and recipient.contact_id is not None:
+        raise InvalidArgument.field(
+            path, "DISPATCH_ONLY batches must address recipients with identified_by"
+        )
 
 
 def check_against_app(req: SendBatchRequest, app: App) -> None:
