@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from convbatch.engine.wakeup import Wakeup
 from convbatch.identity.repository import load_or_create_state
 from convbatch.identity.tokens import TokenSigner
 
+HEAVY_REQUESTS = 2  # batch sends decoded and prepared at once per process
+
 
 @dataclass
 class Services:
@@ -25,6 +28,9 @@ class Services:
     tokens: TokenSigner
     wakeup: Wakeup = field(default_factory=Wakeup)
     group: GroupCommit = field(init=False)
+    heavy_requests: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(HEAVY_REQUESTS)
+    )
 
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.db)

@@ -17,10 +17,13 @@ from convbatch.services import services_of
 
 @authenticated
 async def send_batch(request: Request, project_id: str) -> Response:
-    req = await decode_json(request, SendBatchRequest)
     services = services_of(request)
-    async with services.db.read() as conn:
-        prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
+    # Decoding and preparing 1000 recipients is the CPU-heavy part of the API: a few at a time,
+    # so short requests (status reads) wait behind at most that many, not behind every send.
+    async with services.heavy_requests:
+        req = await decode_json(request, SendBatchRequest)
+        async with services.db.read() as conn:
+            prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
 
     async def store(conn: AsyncConnection) -> SendBatchResponse:
         stored = await service.store_batch(conn, prepared, services.clock.now())
