@@ -93,6 +93,9 @@ def wait_http(url: str, proc: Proc, timeout: float = 60) -> None:
     raise RuntimeError(f"{proc.name} did not answer {url} within {timeout:g} s:\n{proc.tail()}")
 
 
+WORKER_NICE = 10
+
+
 @contextmanager
 def deploy(kind: str, db_url: str, workers: int) -> Iterator[Deployment]:
     """``workers == 0``: one embedded ``serve`` process (API and engine). Otherwise one
@@ -102,7 +105,9 @@ def deploy(kind: str, db_url: str, workers: int) -> Iterator[Deployment]:
     url = f"http://127.0.0.1:{port}"
     serve = [*CLI, "serve", "--db", db_url, "--port", str(port)]
     commands = [("server", serve + (["--no-engine"] if workers else []))]
-    commands += [(f"worker{i + 1}", [*CLI, "worker", "--db", db_url]) for i in range(workers)]
+    # Workers yield the CPU to the API process, as a host running both should be set up.
+    worker = [*CLI, "worker", "--db", db_url, "--nice", str(WORKER_NICE)]
+    commands += [(f"worker{i + 1}", worker) for i in range(workers)]
     with ExitStack() as stack:
         procs = [stack.enter_context(process(name, args)) for name, args in commands]
         wait_http(f"{url}/healthz", procs[0])

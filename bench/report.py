@@ -19,8 +19,9 @@ METHODS = """\
 How each row is measured (bench/*.py):
 
 - setups: SQLite = one embedded `convbatch serve` (API and engine in one process); PostgreSQL =
-  one `convbatch serve --no-engine` plus the given number of `convbatch worker` processes. The
-  load generator, the database and the webhook receiver run on the same machine.
+  one `convbatch serve --no-engine` plus the given number of `convbatch worker --nice 10`
+  processes (workers yield the CPU to the API). The load generator, the database and the
+  webhook receiver run on the same machine.
 - ingest: 1000-recipient `POST /messages` in a closed loop at each concurrency for a fixed time;
   the batches are scheduled an hour ahead so the engine stays idle and only ingest is measured.
   Baseline: the rows one accepted batch wrote (the columns it set), copied with new ids and

@@ -116,10 +116,21 @@ def serve(
 
 
 @app.command()
-def worker(db: str | None = DbOption) -> None:
+def worker(
+    db: str | None = DbOption,
+    nice: int = typer.Option(
+        0, min=0, max=19,
+        help="Lower this process's CPU priority by N, so API processes on the same host "
+        "answer first when the CPU is busy.",
+    ),
+) -> None:  # fmt: skip
     """Run the dispatch engine alone (no HTTP); any number may share a PostgreSQL database."""
+    import os
+
     from convbatch.engine.runner import run_worker
 
+    if nice:
+        os.nice(nice)
     tune_gc()
     asyncio.run(run_worker(Settings.from_env(database_url=db)))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 
 def cli(*args: str) -> dict:
@@ -27,3 +29,26 @@ def test_projects_keys_and_apps(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert refused.returncode != 0 and "does not exist" in refused.stderr
+
+
+def test_worker_lowers_its_own_priority_when_asked(tmp_path):
+    db = f"sqlite:///{tmp_path / 'nice.db'}"
+    cmd = [sys.executable, "-m", "convbatch", "worker", "--nice", "7", "--db", db]
+    worker = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        niceness = None
+        while time.monotonic() < deadline and worker.poll() is None:
+            # Field 19 of /proc/<pid>/stat is the nice value (after the command in parentheses).
+            fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            niceness = int(fields[16])
+            if niceness == 7:
+                break
+            time.sleep(0.1)
+        assert niceness == 7, worker.stderr.read() if worker.poll() is not None else niceness
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    refused = subprocess.run([*cmd[:4], "--nice", "40", "--db", db], capture_output=True,
+                             text=True)  # fmt: skip
+    assert refused.returncode != 0 and "--nice" in refused.stderr
