@@ -45,3 +45,25 @@ async def test_bulk_insert_and_update_roll_back_with_the_transaction(database_ur
             assert (await conn.execute(select(projects.c.display_name))).scalar_one() == "z"
     finally:
         await db.dispose()
+
+
+async def test_a_batchs_message_rows_are_stored_exactly(database_url):
+    """The SQLite path sends a batch's rows as one JSON array: every value must come back
+    as given (text with quotes, backslashes and non-ASCII, large integers)."""
+    from convbatch.batches.repository import MESSAGE_COLUMNS, insert_messages
+    from convbatch.db.tables import messages
+
+    payloads = ['{"a":"quote \\" and \\\\ back"}', '{"name":"Zoë 🙂"}', "{}"]
+    rows = [(f"01HZZZZZZZZZZZZZZZZZZZZZ{i:02d}", "proj", "app", "01HBATCH0000000000000000000"[:26],
+             i, payloads[i % 3], "QUEUED", 1_790_000_000_123, 1_790_000_000_000,
+             1_790_000_000_000) for i in range(7)]  # fmt: skip
+    db = Database(database_url)
+    try:
+        async with db.transaction() as conn:
+            await insert_messages(conn, rows)
+        async with db.read() as conn:
+            query = select(*(messages.c[name] for name in MESSAGE_COLUMNS)).order_by(messages.c.idx)
+            stored = [tuple(r) for r in await conn.execute(query)]
+        assert stored == rows
+    finally:
+        await db.dispose()

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.db.bulk import insert_rows
 from convbatch.db.tables import batch_metadata, batches, cancel_requests, messages
 
+_encode = msgspec.json.Encoder().encode
+
 MESSAGE_COLUMNS = (
     "id", "project_id", "app_id", "batch_id", "idx", "payload", "state", "due_at",
     "created_at", "updated_at",
@@ -41,8 +43,26 @@ async def insert_metadata(
         await conn.execute(insert(batch_metadata), rows)
 
 
+# SQLite: one batch's rows differ only in id, index and payload. Sent as one JSON array that
+# SQLite unpacks itself, they cost one bound parameter instead of ten per row (binding runs
+# under the interpreter lock; unpacking does not).
+_SQLITE_INSERT_BATCH = (
+    "INSERT INTO messages (id, project_id, app_id, batch_id, idx, payload, state, due_at, "
+    "created_at, updated_at) SELECT json_extract(value, '$[0]'), ?, ?, ?, "
+    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?, ?, ?, ? FROM json_each(?)"
+)
+_VARYING = (0, 4, 5)  # id, idx, payload in MESSAGE_COLUMNS order
+
+
 async def insert_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
+    """Insert the message rows of ONE batch (MESSAGE_COLUMNS order): rows that differ only in
+    id, index and payload, as prepare_batch builds them."""
+    if conn.dialect.name != "sqlite" or not rows:
+        await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
+        return
+    varying = _encode([[row[i] for i in _VARYING] for row in rows]).decode()
+    shared = tuple(value for i, value in enumerate(rows[0]) if i not in _VARYING)
+    await conn.exec_driver_sql(_SQLITE_INSERT_BATCH, (*shared, varying))
 
 
 async def status_event_rows(conn: AsyncConnection, batch_ids: Sequence[str]) -> Sequence[Row]:
