@@ -47,11 +47,16 @@ async def test_bulk_insert_and_update_roll_back_with_the_transaction(database_ur
         await db.dispose()
 
 
-async def test_a_batchs_message_rows_are_stored_exactly(database_url):
-    """The SQLite path sends a batch's rows as one JSON array: every value must come back
-    as given (text with quotes, backslashes and non-ASCII, large integers)."""
+@pytest.mark.parametrize("json_functions", [True, False])
+async def test_a_batchs_message_rows_are_stored_exactly(database_url, json_functions, monkeypatch):
+    """The SQLite path sends a batch's rows as one JSON array (or binds them one by one where
+    SQLite lacks JSON functions): every value must come back as given (text with quotes,
+    backslashes and non-ASCII, large integers)."""
+    from convbatch.batches import repository
     from convbatch.batches.repository import MESSAGE_COLUMNS, insert_messages
     from convbatch.db.tables import messages
+
+    monkeypatch.setattr(repository, "SQLITE_HAS_JSON", json_functions)
 
     payloads = ['{"a":"quote \\" and \\\\ back"}', '{"name":"Zoë 🙂"}', "{}"]
     rows = [(f"01HZZZZZZZZZZZZZZZZZZZZZ{i:02d}", "proj", "app", "01HBATCH0000000000000000000"[:26],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from typing import Any
 
 import msgspec
@@ -54,10 +56,24 @@ _SQLITE_INSERT_BATCH = (
 _VARYING = (0, 4, 5)  # id, idx, payload in MESSAGE_COLUMNS order
 
 
+def _sqlite_has_json() -> bool:
+    """Whether this Python's SQLite has the JSON functions (built in since SQLite 3.38, and
+    compiled into most earlier builds): without them, rows are bound one by one."""
+    try:
+        with closing(sqlite3.connect(":memory:")) as probe:
+            probe.execute("SELECT json_extract(value, '$[0]') FROM json_each('[[1]]')")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+SQLITE_HAS_JSON = _sqlite_has_json()
+
+
 async def insert_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert the message rows of ONE batch (MESSAGE_COLUMNS order): rows that differ only in
     id, index and payload, as prepare_batch builds them."""
-    if conn.dialect.name != "sqlite" or not rows:
+    if conn.dialect.name != "sqlite" or not rows or not SQLITE_HAS_JSON:
         await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
         return
     varying = _encode([[row[i] for i in _VARYING] for row in rows]).decode()
