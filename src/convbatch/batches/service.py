@@ -53,7 +53,7 @@ async def prepare_batch(
     """Validate ``req`` (reads only) and encode its rows."""
     check_request(req)
     app = await app_named_in_body(conn, project_id, req.app_id)
-    check_against_app(req, app)
+    check_against_app(req.channel_priority_order, app)
     send_after = effective_send_after(req.send_after, now)
 
     now_ms = int(now.timestamp() * 1000)

@@ -4,6 +4,7 @@ the offending field."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import msgspec
@@ -26,7 +27,7 @@ def check_request(req: SendBatchRequest) -> None:
         raise InvalidArgument.field("recipient_and_params", "at least one recipient is required")
     errors = app_message_errors(req.message, "message")
     if errors:
-        raise InvalidArgument.field(*_split(errors[0]))
+        raise InvalidArgument.field(*split_error(errors[0]))
     dispatch_only = req.processing_strategy == "DISPATCH_ONLY"
     for index, item in enumerate(req.recipient_and_params):
         recipient = item.recipient
@@ -34,14 +35,21 @@ def check_request(req: SendBatchRequest) -> None:
             dispatch_only and recipient.contact_id is not None
         ):
             _recipient_problem(index, recipient, dispatch_only)
-    _check_ttl(req.ttl)
-    _check_callback_url(req.callback_url)
-    for key, value in (req.channel_properties or {}).items():
+    check_options(req.ttl, req.callback_url, req.channel_properties)
+    _check_metadata_size(req)
+
+
+def check_options(
+    ttl: str | None, callback_url: str | None, channel_properties: dict[str, str] | None
+) -> None:
+    """The options a batch and a single send share."""
+    _check_ttl(ttl)
+    _check_callback_url(callback_url)
+    for key, value in (channel_properties or {}).items():
         if len(value) > MAX_PROPERTY_VALUE:
             raise InvalidArgument.field(
                 f"channel_properties.{key}", f"longer than {MAX_PROPERTY_VALUE} characters"
             )
-    _check_metadata_size(req)
 
 
 def _recipient_problem(index: int, recipient: Recipient, dispatch_only: bool) -> None:
@@ -50,16 +58,17 @@ def _recipient_problem(index: int, recipient: Recipient, dispatch_only: bool) ->
     path = f"recipient_and_params[{index}].recipient"
     problem = recipient_error(recipient, path)
     if problem:
-        raise InvalidArgument.field(*_split(problem))
+        raise InvalidArgument.field(*split_error(problem))
     if dispatch_only and recipient.contact_id is not None:
         raise InvalidArgument.field(
             path, "DISPATCH_ONLY batches must address recipients with identified_by"
         )
 
 
-def check_against_app(req: SendBatchRequest, app: App) -> None:
+def check_against_app(channel_priority_order: Sequence[str] | None, app: App) -> None:
+    """Every channel of a send's priority order must be configured on its app."""
     configured = set(app.channels())
-    for position, channel in enumerate(req.channel_priority_order or []):
+    for position, channel in enumerate(channel_priority_order or []):
         if channel not in configured:
             raise InvalidArgument.field(
                 f"channel_priority_order[{position}]",
@@ -67,7 +76,7 @@ def check_against_app(req: SendBatchRequest, app: App) -> None:
             )
 
 
-def _split(error: str) -> tuple[str, str]:
+def split_error(error: str) -> tuple[str, str]:
     field, sep, description = error.partition(": ")
     return (field, description) if sep else ("message", error)
 

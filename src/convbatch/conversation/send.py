@@ -21,11 +21,10 @@ from starlette.routing import Route
 from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps.repository import get_app
-from convbatch.apps.schemas import App
 from convbatch.batches import repository as repo
 from convbatch.batches.render import Template
 from convbatch.batches.schemas import BatchOptions, RecipientAndParam
-from convbatch.batches.validate import MAX_PROPERTY_VALUE, _check_callback_url, _check_ttl, _split
+from convbatch.batches.validate import check_against_app, check_options, split_error
 from convbatch.clock import to_rfc3339
 from convbatch.conversation.send_schemas import (
     MAX_CONVERSATION_METADATA,
@@ -46,35 +45,19 @@ def check_request(req: SendMessageRequest) -> None:
     """What needs no database; raises a 400 naming the field."""
     errors = app_message_errors(req.message, "message")
     if errors:
-        raise InvalidArgument.field(*_split(errors[0]))
+        raise InvalidArgument.field(*split_error(errors[0]))
     problem = recipient_error(req.recipient, "recipient")
     if problem:
-        raise InvalidArgument.field(*_split(problem))
+        raise InvalidArgument.field(*split_error(problem))
     if req.processing_strategy == "DISPATCH_ONLY" and req.recipient.contact_id is not None:
         raise InvalidArgument.field(
             "recipient", "DISPATCH_ONLY sends must address the recipient with identified_by"
         )
-    _check_ttl(req.ttl)
-    _check_callback_url(req.callback_url)
-    for key, value in (req.channel_properties or {}).items():
-        if len(value) > MAX_PROPERTY_VALUE:
-            raise InvalidArgument.field(
-                f"channel_properties.{key}", f"longer than {MAX_PROPERTY_VALUE} characters"
-            )
+    check_options(req.ttl, req.callback_url, req.channel_properties)
     if len(_encode(req.conversation_metadata or {})) > MAX_CONVERSATION_METADATA:
         raise InvalidArgument.field(
             "conversation_metadata", f"longer than {MAX_CONVERSATION_METADATA} characters as JSON"
         )
-
-
-def check_against_app(req: SendMessageRequest, app: App) -> None:
-    configured = set(app.channels())
-    for position, channel in enumerate(req.channel_priority_order or []):
-        if channel not in configured:
-            raise InvalidArgument.field(
-                f"channel_priority_order[{position}]",
-                f"channel {channel} is not configured on app {app.id}",
-            )
 
 
 def literal_placeholders(message: dict[str, Any]) -> dict[str, str] | None:
@@ -130,7 +113,7 @@ async def send_message(request: Request, project_id: str) -> Response:
         app = await get_app(conn, project_id, req.app_id)
     if app is None:
         raise NotFound(f"App {req.app_id} not found")
-    check_against_app(req, app)
+    check_against_app(req.channel_priority_order, app)
     prepared = prepare(project_id, req, services.clock.now())
     async with services.db.transaction() as conn:
         await store(conn, prepared)
