@@ -15,11 +15,11 @@ from convbatch.callbacks.ordering import HELD, lock_order, normalize
 from convbatch.callbacks.policy import DEAD, FAILED, PENDING
 from convbatch.callbacks.schemas import AttemptView, DeliveryView
 from convbatch.clock import to_rfc3339
+from convbatch.db.bulk import chunked
 from convbatch.db.tables import outbox_events, webhook_attempts, webhook_deliveries
 
 d = webhook_deliveries
 a = webhook_attempts
-CHUNK = 1000  # ids per UPDATE: bound parameters are limited on both databases
 
 
 def _time(ms: int | None) -> str | None:
@@ -97,8 +97,7 @@ async def redrive(
         query = query.where(d.c.id.in_(list(delivery_ids)), d.c.state.in_((DEAD, FAILED)))
     await lock_order(conn, exclusive=True)
     ids = [row.id for row in await conn.execute(query.with_for_update())]
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunked(ids):
         await conn.execute(
             update(d)
             .where(d.c.id.in_(chunk))

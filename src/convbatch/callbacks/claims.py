@@ -16,10 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from convbatch.callbacks.ordering import HELD
 from convbatch.callbacks.policy import PENDING
+from convbatch.db.bulk import chunked
 from convbatch.db.tables import webhook_deliveries
 
 d = webhook_deliveries
-CHUNK = 1000  # ids per statement: bound parameters are limited on both databases
 
 
 def _claimable(now_ms: int) -> ColumnElement[bool]:
@@ -54,11 +54,11 @@ async def claim_due(
     groups = {(r.order_key, r.target): r.id for r in heads if r.order_key}
     followers: dict[str, str] = {}  # held delivery id -> id of the head it follows
     keys = sorted({key for key, _target in groups})
-    for start in range(0, len(keys), CHUNK):
+    for chunk in chunked(keys):
         # Filtered here rather than in SQL: a condition on state would steer SQLite's planner
         # to the due index, a scan of every pending row, instead of the order key's.
         columns = d.c["id", "order_key", "target", "state", "next_attempt_at", "lease_until"]
-        group = select(*columns).where(d.c.order_key.in_(keys[start : start + CHUNK]))
+        group = select(*columns).where(d.c.order_key.in_(chunk))
         for r in await conn.execute(group):
             head = groups.get((r.order_key, r.target))
             if head is not None and r.next_attempt_at == HELD and _is_free(r, now_ms):
@@ -72,8 +72,7 @@ async def claim_due(
     # A held delivery is only ours with its head: alone it would be sent out of turn.
     ids = [i for i in wanted if i in locked and followers.get(i, i) in locked]
     lease = {"lease_until": now_ms + lease_ms, "lease_owner": owner}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunked(ids):
         await conn.execute(update(d).where(d.c.id.in_(chunk)).values(**lease))
     return ids
 
@@ -87,8 +86,8 @@ async def _lock(conn: AsyncConnection, ids: list[str]) -> list[Any]:
     state (looked up by primary key only, for the planner's sake: see above)."""
     found: list[Any] = []
     columns = d.c["id", "state", "next_attempt_at", "lease_until"]
-    for start in range(0, len(ids), CHUNK):
-        lock = select(*columns).where(d.c.id.in_(ids[start : start + CHUNK]))
+    for chunk in chunked(ids):
+        lock = select(*columns).where(d.c.id.in_(chunk))
         found.extend(await conn.execute(lock.with_for_update(skip_locked=True)))
     return found
 
@@ -97,10 +96,10 @@ async def renew_leases(
     conn: AsyncConnection, ids: Sequence[str], owner: str, until_ms: int
 ) -> None:
     """Extend this owner's leases of ``ids`` (claims still waiting or in flight here)."""
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunked(ids):
         await conn.execute(
             update(d)
-            .where(d.c.id.in_(ids[start : start + CHUNK]), d.c.lease_owner == owner,
+            .where(d.c.id.in_(chunk), d.c.lease_owner == owner,
                    d.c.state == PENDING)
             .values(lease_until=until_ms)
         )  # fmt: skip
@@ -118,8 +117,8 @@ async def release_claims(
         result = await conn.execute(query.values(lease_until=None, lease_owner=None))
         return int(result.rowcount or 0)
     released = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = query.where(d.c.id.in_(ids[start : start + CHUNK]))
-        result = await conn.execute(chunk.values(lease_until=None, lease_owner=None))
+    for chunk in chunked(ids):
+        mine = query.where(d.c.id.in_(chunk))
+        result = await conn.execute(mine.values(lease_until=None, lease_owner=None))
         released += int(result.rowcount or 0)
     return released

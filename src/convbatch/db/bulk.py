@@ -5,11 +5,22 @@ Both skip SQLAlchemy's per-row parameter processing, which dominates the cost at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
+
+
+IDS_PER_STATEMENT = 1000  # bound parameters per statement are limited on both databases
+
+
+def chunked(values: Sequence[T], size: int = IDS_PER_STATEMENT) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``, for ``IN (...)`` lists."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 async def asyncpg_in_transaction(conn: AsyncConnection) -> Any:
