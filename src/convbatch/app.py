@@ -6,31 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
 
-from convbatch.api.auth import token_endpoint
-from convbatch.api.docs import docs_page, openapi_endpoint
 from convbatch.api.errors import EXCEPTION_HANDLERS
-from convbatch.api.wire import json_response
-from convbatch.batches.endpoints import routes as batch_message_routes
 from convbatch.clock import Clock, SystemClock
 from convbatch.config import Settings
-from convbatch.conversation.routes import routes as conversation_routes
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
 from convbatch.engine.runner import running_engine
-from convbatch.jobs.endpoints import routes as batch_job_routes
+from convbatch.routes import routes
 from convbatch.runtime import tune_gc
-from convbatch.services import Services, services_of
-
-
-async def healthz(request: Request) -> Response:
-    services = services_of(request)
-    async with services.db.read() as conn:
-        await conn.exec_driver_sql("SELECT 1")
-    return json_response({"status": "ok", "database": services.db.dialect})
+from convbatch.services import Services
 
 
 def create_app(
@@ -52,14 +37,6 @@ def create_app(
         finally:
             await db.dispose()
 
-    routes = [
-        Route("/oauth2/token", token_endpoint, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-        Route("/docs", docs_page, methods=["GET"]),
-        Mount("/v1/projects/{project_id}", routes=[*batch_message_routes, *batch_job_routes]),
-        Mount("/conversation/v1/projects/{project_id}", routes=conversation_routes),
-    ]
     return Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,

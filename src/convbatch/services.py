@@ -13,7 +13,7 @@ from convbatch.clock import Clock
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.group import GroupCommit
-from convbatch.engine.wakeup import Wakeup
+from convbatch.db.wakeup import Wakeup
 from convbatch.identity.repository import load_or_create_state
 from convbatch.identity.tokens import TokenSigner
 

@@ -107,3 +107,11 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+# Shared by the Conversation API subset's operation lists.
+CONVERSATION_PREFIX = "/conversation/v1/projects/{project_id}"
+MASK = (("update_mask", "Comma-separated fields to change; named fields missing from the "
+         "body are reset", False),)  # fmt: skip
+PAGE = (("page_size", "Items per page", False),
+        ("page_token", "next_page_token of the previous page", False))  # fmt: skip

@@ -7,12 +7,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.patch import update_mask
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps import service
 from convbatch.apps.repository import list_apps
 from convbatch.apps.schemas import AppCreateRequest, AppList, AppPatch
 from convbatch.apps.view import app_view
-from convbatch.conversation.patch import update_mask
 from convbatch.services import services_of
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch.api.patch import apply_changes, requested_changes
 from convbatch.apps import repository as repo
 from convbatch.apps.schemas import App, AppCreateRequest, AppPatch, ChannelCredential
 from convbatch.consents.repository import delete_consents_of_app
-from convbatch.conversation.patch import apply_changes, requested_changes
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.webhooks.repository import delete_webhooks_of_app

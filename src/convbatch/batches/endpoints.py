@@ -11,7 +11,7 @@ from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.batches import service
 from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest, SendBatchResponse
-from convbatch.engine.wakeup import notify
+from convbatch.db.wakeup import notify
 from convbatch.services import services_of
 
 

@@ -8,12 +8,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.paging import decode_token, encode_token, page_size
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps.service import require_app
 from convbatch.callbacks.attempts import list_deliveries, redrive
 from convbatch.callbacks.policy import STATES
 from convbatch.callbacks.schemas import DeliveryList, RedriveRequest, RedriveResult
-from convbatch.conversation.paging import decode_token, encode_token, page_size
 from convbatch.errors import InvalidArgument
 from convbatch.services import services_of
 

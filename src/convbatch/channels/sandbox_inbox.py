@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
 from convbatch.api.openapi import Operation
+from convbatch.api.paging import decode_token, encode_token, page_size
 from convbatch.api.wire import json_response
 from convbatch.apps.service import require_app
 from convbatch.clock import to_rfc3339
-from convbatch.conversation.paging import decode_token, encode_token, page_size
 from convbatch.db.tables import sandbox_inbox as inbox
 from convbatch.services import services_of
 

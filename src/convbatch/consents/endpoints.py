@@ -7,10 +7,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.paging import page_size
 from convbatch.api.wire import json_response
 from convbatch.apps.service import require_app
 from convbatch.consents import service
-from convbatch.conversation.paging import page_size
 from convbatch.services import services_of
 
 DEFAULT_PAGE_SIZE = 10

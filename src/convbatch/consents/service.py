@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch.api.paging import decode_token, encode_token
 from convbatch.clock import to_rfc3339
 from convbatch.consents import repository as repo
 from convbatch.consents.schemas import (
@@ -15,7 +16,6 @@ from convbatch.consents.schemas import (
     ConsentAuditRecords,
     ConsentIdentities,
 )
-from convbatch.conversation.paging import decode_token, encode_token
 from convbatch.errors import InvalidArgument
 
 

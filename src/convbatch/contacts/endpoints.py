@@ -7,11 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.paging import page_size
+from convbatch.api.patch import update_mask
 from convbatch.api.wire import decode_json, json_response
 from convbatch.contacts import service
 from convbatch.contacts.schemas import ContactCreateRequest, ContactPatch
-from convbatch.conversation.paging import page_size
-from convbatch.conversation.patch import update_mask
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.schemas.common import CHANNELS
 from convbatch.services import services_of

@@ -8,6 +8,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch.api.paging import decode_token, encode_token
+from convbatch.api.patch import apply_changes, requested_changes
 from convbatch.contacts import repository as repo
 from convbatch.contacts.schemas import (
     MAX_METADATA,
@@ -16,8 +18,6 @@ from convbatch.contacts.schemas import (
     ContactList,
     ContactPatch,
 )
-from convbatch.conversation.paging import decode_token, encode_token
-from convbatch.conversation.patch import apply_changes, requested_changes
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.schemas.common import ChannelIdentity

@@ -31,7 +31,7 @@ from convbatch.conversation.send_schemas import (
     SendMessageRequest,
     SendMessageResponse,
 )
-from convbatch.engine.wakeup import notify
+from convbatch.db.wakeup import notify
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.schemas.app_message import app_message_errors

@@ -17,12 +17,12 @@ from convbatch.callbacks.policy import WebhookSettings
 from convbatch.callbacks.sender import OutboxSender
 from convbatch.channels.registry import DriverRegistry
 from convbatch.channels.sandbox_receipts import pump_receipts
+from convbatch.db.wakeup import notify
 from convbatch.engine import lifecycle, queries
 from convbatch.engine.dispatch import Dispatcher, DispatchSettings
 from convbatch.engine.jobs import DEFAULT_LIMIT as JOBS_CHUNK
 from convbatch.engine.jobs import run_jobs_once
 from convbatch.engine.retry import RetryPolicy
-from convbatch.engine.wakeup import notify
 from convbatch.ids import new_ulid
 from convbatch.services import Services
 

@@ -7,9 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.patch import update_mask
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps.service import require_app
-from convbatch.conversation.patch import update_mask
 from convbatch.services import services_of
 from convbatch.webhooks import service
 from convbatch.webhooks.repository import webhooks_of_app

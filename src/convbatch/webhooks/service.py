@@ -6,8 +6,8 @@ from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch.api.patch import apply_changes, requested_changes
 from convbatch.apps.repository import lock_app
-from convbatch.conversation.patch import apply_changes, requested_changes
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.webhooks import repository as repo

@@ -11,13 +11,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convbatch.api.auth import authenticated
+from convbatch.api.paging import decode_token, encode_token, page_size
 from convbatch.api.wire import json_response
 from convbatch.apps.repository import get_app
 from convbatch.clock import parse_rfc3339
 from convbatch.conversation.messages import repository as repo
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
 from convbatch.conversation.messages.view import batch_context, message_view
-from convbatch.conversation.paging import decode_token, encode_token, page_size
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.services import services_of
 

@@ -1,4 +1,5 @@
-"""/openapi.json and a /docs page that renders it."""
+"""The API document: every feature's operations gathered into /openapi.json, and the /docs page
+that renders it."""
 
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ from convbatch.api.wire import json_response
 
 
 def all_operations() -> list[Operation]:
-    # Imported here so each endpoint module can import the api package freely.
+    # Imported here so each feature's docs module can import the api package freely.
+    from convbatch.apps.docs import OPERATIONS as app_ops
     from convbatch.batches.docs import OPERATIONS as batch_ops
     from convbatch.callbacks.docs import OPERATIONS as delivery_ops
+    from convbatch.channels.docs import OPERATIONS as receipt_ops
     from convbatch.channels.sandbox_inbox import OPERATIONS as sandbox_ops
-    from convbatch.conversation.docs import OPERATIONS as conversation_ops
+    from convbatch.consents.docs import OPERATIONS as consent_ops
+    from convbatch.contacts.docs import OPERATIONS as contact_ops
+    from convbatch.conversation.messages.docs import OPERATIONS as message_ops
     from convbatch.identity.docs import OPERATIONS as identity_ops
     from convbatch.jobs.docs import OPERATIONS as job_ops
+    from convbatch.webhooks.docs import OPERATIONS as webhook_ops
 
-    return [*identity_ops, *batch_ops, *job_ops, *conversation_ops, *sandbox_ops, *delivery_ops]
+    return [
+        *identity_ops, *batch_ops, *job_ops, *app_ops, *webhook_ops, *contact_ops,
+        *consent_ops, *message_ops, *receipt_ops, *sandbox_ops, *delivery_ops,
+    ]  # fmt: skip
 
 
 @functools.cache

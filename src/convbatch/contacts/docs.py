@@ -1,0 +1,21 @@
+"""OpenAPI entries of the Conversation API contacts resource."""
+
+from convbatch.api.openapi import CONVERSATION_PREFIX as P
+from convbatch.api.openapi import MASK, PAGE, Operation
+from convbatch.contacts.schemas import Contact, ContactCreateRequest, ContactList, ContactPatch
+
+OPERATIONS = [
+    Operation("POST", f"{P}/contacts", "Create one contact", "Contacts (Conversation API)",
+              ContactCreateRequest, Contact),
+    Operation("GET", f"{P}/contacts", "Contacts of the project, a page at a time",
+              "Contacts (Conversation API)", None, ContactList,
+              query=(*PAGE, ("external_id", "Only contacts with this external id", False),
+                     ("channel", "With identity: only contacts reachable there", False),
+                     ("identity", "With channel: only contacts reachable there", False))),
+    Operation("GET", f"{P}/contacts/{{contact_id}}", "One contact",
+              "Contacts (Conversation API)", None, Contact),
+    Operation("PATCH", f"{P}/contacts/{{contact_id}}", "Change a contact",
+              "Contacts (Conversation API)", ContactPatch, Contact, query=MASK),
+    Operation("DELETE", f"{P}/contacts/{{contact_id}}", "Delete a contact",
+              "Contacts (Conversation API)"),
+]  # fmt: skip

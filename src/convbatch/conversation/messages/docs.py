@@ -1,0 +1,25 @@
+"""OpenAPI entries of messages:send and the message reads."""
+
+from convbatch.api.openapi import CONVERSATION_PREFIX as P
+from convbatch.api.openapi import PAGE, Operation
+from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
+from convbatch.conversation.send_schemas import SendMessageRequest, SendMessageResponse
+
+OPERATIONS = [
+    Operation("POST", f"{P}/messages:send", "Send one message", "Messages (Conversation API)",
+              SendMessageRequest, SendMessageResponse,
+              description="The engine sends it like a batch message; receipts go to the app's "
+              "webhooks or to callback_url. message_metadata is passed on as given.",
+              responses={"404": "The app does not exist in this project"}),
+    Operation("GET", f"{P}/messages/{{message_id}}", "One sent message and where it stands",
+              "Messages (Conversation API)", None, ConversationMessage,
+              description="batch_id, message_index, status, delivery_status and reason are "
+              "extensions."),
+    Operation("GET", f"{P}/messages", "Sent messages, a page at a time",
+              "Messages (Conversation API)", None, MessageList,
+              query=(*PAGE, ("app_id", "Only this app's messages", False),
+                     ("batch_id", "Only this batch's messages (extension)", False),
+                     ("channel", "Only messages sent on this channel", False),
+                     ("start_time", "Accepted at or after (RFC 3339)", False),
+                     ("end_time", "Accepted before (RFC 3339)", False))),
+]  # fmt: skip
