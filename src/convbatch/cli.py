@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any, TypeVar
 
 import typer
@@ -14,6 +13,7 @@ from convbatch.admin import with_db
 from convbatch.apps.repository import insert_app
 from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
 from convbatch.callbacks.cli import webhooks_app
+from convbatch.clock import now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.identity.repository import create_key, create_project, project_exists
@@ -39,7 +39,7 @@ JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return now_ms()
 
 
 def _emit(data: dict[str, Any], as_json: bool, title: str) -> None:

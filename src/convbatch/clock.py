@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +30,16 @@ class FakeClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+def epoch_ms(value: datetime) -> int:
+    """Milliseconds since the Unix epoch: how every time is stored in the database."""
+    return int(value.timestamp() * 1000)
+
+
+def now_ms(clock: Clock | None = None) -> int:
+    """The clock's time (the system's when none is given) in epoch milliseconds."""
+    return epoch_ms(clock.now()) if clock is not None else int(time.time() * 1000)
 
 
 def to_rfc3339(value: datetime) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import time
+
+from convbatch import clock
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALID = frozenset(_ALPHABET)
@@ -15,14 +16,14 @@ RANDOM_CHARS = 16  # 80 random bits
 
 def new_ulid(now_ms: int | None = None) -> str:
     """A new ULID: 48 bits of milliseconds then 80 random bits."""
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ms = clock.now_ms() if now_ms is None else now_ms
     return _time_part(ms) + _random_chars(RANDOM_CHARS)
 
 
 def new_ulids(count: int) -> list[str]:
     """Many ULIDs at once: one clock read and one call for every random character, which
     makes a 1000-id batch cheap."""
-    prefix = _time_part(int(time.time() * 1000))
+    prefix = _time_part(clock.now_ms())
     text = _random_chars(RANDOM_CHARS * count)
     return [
         prefix + text[i : i + RANDOM_CHARS] for i in range(0, RANDOM_CHARS * count, RANDOM_CHARS)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from convbatch.clock import Clock
+from convbatch.clock import Clock, now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.group import GroupCommit
@@ -44,7 +44,7 @@ class Services:
         return cls(settings, db, clock, TokenSigner(base64.b64decode(key)))
 
     def now_ms(self) -> int:
-        return int(self.clock.now().timestamp() * 1000)
+        return now_ms(self.clock)
 
 
 def services_of(request: Request) -> Services:

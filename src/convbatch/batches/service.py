@@ -26,7 +26,7 @@ from convbatch.batches.schemas import (
 from convbatch.batches.validate import check_against_app, check_request
 from convbatch.callbacks.outbox import add_events
 from convbatch.callbacks.subscriptions import app_triggers
-from convbatch.clock import to_rfc3339
+from convbatch.clock import epoch_ms, to_rfc3339
 from convbatch.engine.lifecycle import status_event
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid, new_ulids
@@ -56,8 +56,8 @@ async def prepare_batch(
     check_against_app(req.channel_priority_order, app)
     send_after = effective_send_after(req.send_after, now)
 
-    now_ms = int(now.timestamp() * 1000)
-    due_ms = now_ms if send_after is None else int(send_after.timestamp() * 1000)
+    now_ms = epoch_ms(now)
+    due_ms = now_ms if send_after is None else epoch_ms(send_after)
     state = "QUEUED" if send_after is None else "SCHEDULED"
     batch_id = new_ulid(now_ms)
     count = len(req.recipient_and_params)
@@ -101,7 +101,7 @@ async def store_batch(
     await repo.insert_messages(conn, prepared.message_rows)
     if prepared.status_subscribed:
         event = status_event(SimpleNamespace(**batch), batch["status"], now)
-        await add_events(conn, [event], int(now.timestamp() * 1000))
+        await add_events(conn, [event], epoch_ms(now))
     return prepared.response
 
 
@@ -115,7 +115,7 @@ async def emit_status(
     for row in await repo.status_event_rows(conn, batch_ids):
         if row.app_id and "BATCH_STATUS_UPDATE" in await app_triggers(conn, row.app_id):
             events.append(status_event(row, status, now))
-    await add_events(conn, events, int(now.timestamp() * 1000))
+    await add_events(conn, events, epoch_ms(now))
 
 
 def status_of(row: Row) -> BatchStatus:

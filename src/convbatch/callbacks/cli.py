@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TypeVar
 
 import msgspec
@@ -15,6 +14,7 @@ from convbatch.admin import with_db
 from convbatch.callbacks.attempts import list_deliveries, redrive
 from convbatch.callbacks.policy import DEAD
 from convbatch.callbacks.schemas import DeliveryView
+from convbatch.clock import now_ms
 from convbatch.db.engine import Database
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
@@ -68,7 +68,7 @@ def redrive_command(
 
     async def work(d: Database) -> list[str]:
         async with d.transaction() as conn:
-            return await redrive(conn, project, app, delivery_id or None, int(time.time() * 1000))
+            return await redrive(conn, project, app, delivery_id or None, now_ms())
 
     ids = with_db(db, work)
     if as_json:

@@ -29,7 +29,7 @@ from convbatch.callbacks.policy import DEAD, FAILED, PENDING, WebhookSettings, a
 from convbatch.callbacks.policy import parse_retry_after as _retry_after
 from convbatch.callbacks.resolve import load_claims
 from convbatch.callbacks.signing import signature_headers
-from convbatch.clock import Clock
+from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
 from convbatch.ids import new_ulid
 
@@ -302,7 +302,7 @@ class OutboxSender:
         return self._session
 
     def _now_ms(self) -> int:
-        return int(self.clock.now().timestamp() * 1000)
+        return now_ms(self.clock)
 
 
 async def _head(reply: aiohttp.ClientResponse, limit: int) -> bytes:

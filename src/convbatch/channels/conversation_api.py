@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, text
 from convbatch.channels.base import Outbound, SendResult, accepted, failed
 from convbatch.channels.oauth import AccessKey, TokenCache, TokenError
 from convbatch.channels.pool import PooledHttp, error_text
-from convbatch.clock import Clock
+from convbatch.clock import Clock, epoch_ms
 from convbatch.db.engine import Database
 
 BAD_CONFIG = "CHANNEL_BAD_CONFIGURATION"
@@ -160,7 +160,7 @@ class ConversationApiDriver:
 
     async def _remember(self, upstream_id: str, m: Outbound) -> None:
         """Stored at once, message by message, so a crash mid-batch loses as few as possible."""
-        now_ms = int(self.clock.now().timestamp() * 1000)
+        now_ms = epoch_ms(self.clock.now())
         row = {"upstream_id": upstream_id, "message_id": m.message_id, "app_id": m.app_id,
                "created_at": now_ms}  # fmt: skip
         async with self.db.transaction() as conn:

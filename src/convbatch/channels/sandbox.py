@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from convbatch.channels.base import Outbound, SendResult
 from convbatch.channels.sandbox_rules import SandboxSettings, decide
-from convbatch.clock import Clock
+from convbatch.clock import Clock, epoch_ms
 from convbatch.db.engine import Database
 
 _encode = msgspec.json.Encoder().encode
@@ -41,7 +41,7 @@ class SandboxDriver:
     async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
-        now_ms = int(self.clock.now().timestamp() * 1000)
+        now_ms = epoch_ms(self.clock.now())
         results, rows = [], []
         for msg in messages:
             result, plan = decide(msg, self.settings)

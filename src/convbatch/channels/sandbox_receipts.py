@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 from sqlalchemy import text
 
-from convbatch.clock import Clock
+from convbatch.clock import Clock, epoch_ms
 from convbatch.db.bulk import update_rows
 from convbatch.db.engine import Database
 from convbatch.engine.context import ContextCache
@@ -22,7 +22,7 @@ _PLAN_COLUMNS = (("receipt_plan", "text"), ("next_receipt_at", "bigint"))
 async def pump_receipts(db: Database, clock: Clock, cache: ContextCache, limit: int = 1000) -> int:
     """Emit every due planned receipt (up to ``limit``); returns how many were offered."""
     now = clock.now()
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = epoch_ms(now)
     lock = " FOR UPDATE SKIP LOCKED" if not db.is_sqlite else ""
     async with db.transaction() as conn:
         rows = (

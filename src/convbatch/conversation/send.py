@@ -25,7 +25,7 @@ from convbatch.batches import repository as repo
 from convbatch.batches.render import Template
 from convbatch.batches.schemas import BatchOptions, RecipientAndParam
 from convbatch.batches.validate import check_against_app, check_options, split_error
-from convbatch.clock import to_rfc3339
+from convbatch.clock import epoch_ms, to_rfc3339
 from convbatch.conversation.send_schemas import (
     MAX_CONVERSATION_METADATA,
     SendMessageRequest,
@@ -75,7 +75,7 @@ class PreparedSend:
 
 
 def prepare(project_id: str, req: SendMessageRequest, now: datetime) -> PreparedSend:
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = epoch_ms(now)
     options = BatchOptions(
         message=req.message, processing_strategy=req.processing_strategy,
         callback_url=req.callback_url, channel_priority_order=req.channel_priority_order,

@@ -17,7 +17,7 @@ from convbatch.callbacks.outbox import add_events
 from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.channels.base import SendResult, failed
 from convbatch.channels.registry import DriverRegistry
-from convbatch.clock import Clock
+from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
 from convbatch.engine import plan, queries
 from convbatch.engine.context import ContextCache, channel_config
@@ -46,7 +46,7 @@ class Dispatcher:
         self.limiter = RateLimiter(db)
 
     def _now_ms(self) -> int:
-        return int(self.clock.now().timestamp() * 1000)
+        return now_ms(self.clock)
 
     async def run_round(self) -> int:
         """Process one chunk of due messages; returns how many were claimed."""

@@ -33,7 +33,7 @@ from convbatch.apps.repository import get_app
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.subscriptions import app_triggers, project_triggers
-from convbatch.clock import Clock
+from convbatch.clock import Clock, epoch_ms
 from convbatch.db.engine import Database
 from convbatch.db.tables import batch_items
 from convbatch.engine import queries
@@ -80,7 +80,7 @@ class _ItemBroke(Exception):
 
 async def _run_chunk(db: Database, clock: Clock, limit: int, careful: bool) -> int:
     now = clock.now()
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = epoch_ms(now)
     async with db.transaction() as conn:
         rows = await claim_items(conn, limit)
         if not rows:
@@ -219,7 +219,7 @@ async def finish_jobs(
 ) -> list[Event]:
     """Batches with no item left become PROCESSED; returns their status and report events."""
     events = []
-    for row in await queries.mark_processed(conn, batch_ids, int(now.timestamp() * 1000)):
+    for row in await queries.mark_processed(conn, batch_ids, epoch_ms(now)):
         triggers = await listeners.of_batch(row.project_id, row.app_id)
         if "BATCH_STATUS_UPDATE" in triggers:
             events.append(status_event(row, "PROCESSED", now))

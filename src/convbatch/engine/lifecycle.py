@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.clock import epoch_ms
 from convbatch.db.tables import messages
 from convbatch.engine import queries
 
@@ -57,7 +58,7 @@ async def _failures(conn: AsyncConnection, batch_id: str) -> list[dict[str, Any]
 
 async def finish_batches(conn: AsyncConnection, batch_ids: list[str], sink: _Sink) -> None:
     """Mark batches with nothing left queued PROCESSED; emit the status update and the report."""
-    for row in await queries.mark_processed(conn, batch_ids, int(sink.now.timestamp() * 1000)):
+    for row in await queries.mark_processed(conn, batch_ids, epoch_ms(sink.now)):
         if row.operation == "SINGLE":
             continue  # a single send's carrier batch is internal: no batch callbacks
         triggers = sink.triggers.get(row.app_id) or await app_triggers(conn, row.app_id)
@@ -78,7 +79,7 @@ async def finish_batches(conn: AsyncConnection, batch_ids: list[str], sink: _Sin
 
 async def tick(conn: AsyncConnection, now: datetime) -> list[str]:
     """Make due scheduled batches READY; returns their ids."""
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = epoch_ms(now)
     found = await queries.make_due_batches_ready(conn, now_ms)
     events = []
     for row in found:

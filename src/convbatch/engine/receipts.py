@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.clock import epoch_ms
 from convbatch.db.bulk import update_rows
 from convbatch.engine import queries
 from convbatch.engine.context import BatchContext, ContextCache
@@ -57,7 +58,7 @@ async def apply_receipts(
     ids = sorted({x.message_id for x in receipts})  # sorted: a stable lock order
     rows = {r.id: r for r in await conn.execute(_SELECT[conn.dialect.name], {"ids": ids})}
     contexts = await cache.batches(conn, {r.batch_id for r in rows.values() if r.batch_id})
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = epoch_ms(now)
     deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     changed: dict[str, dict] = {}
     deferred: set[str] = set()

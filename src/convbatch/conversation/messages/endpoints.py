@@ -14,7 +14,7 @@ from convbatch.api.auth import authenticated
 from convbatch.api.paging import decode_token, encode_token, page_size
 from convbatch.api.wire import json_response
 from convbatch.apps.repository import get_app
-from convbatch.clock import parse_rfc3339
+from convbatch.clock import epoch_ms, parse_rfc3339
 from convbatch.conversation.messages import repository as repo
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
 from convbatch.conversation.messages.view import batch_context, message_view
@@ -51,7 +51,7 @@ def _time_ms(name: str, raw: str | None) -> int | None:
     if not raw:
         return None
     try:
-        return int(parse_rfc3339(raw).timestamp() * 1000)
+        return epoch_ms(parse_rfc3339(raw))
     except ValueError:
         raise InvalidArgument.field(name, f"'{raw}' is not an RFC 3339 date-time") from None
 
