@@ -34,7 +34,11 @@ class Settings:
     reap_ms: int = 1000
     retry_base_ms: int = 1000
     retry_max_attempts: int = 6
-    dispatch_concurrency: int = 2
+    # Operator maxima for driver settings that control time or load (a 400 above them).
+    max_driver_concurrency: int = 1000  # a lane's in-flight window
+    max_driver_timeout_s: float = 30.0  # http / conversation_api `timeout`
+    max_sandbox_latency_ms: int = 30_000
+    max_receipt_delay_ms: int = 3_600_000  # sandbox receipt delays
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from convbatch.api.wire import json_response
+from convbatch.db.availability import RETRY_AFTER_S, is_unreachable
 from convbatch.errors import ApiError, TokenExpired
 
 log = structlog.get_logger(__name__)
@@ -22,6 +23,13 @@ _HTTP_STATUS_NAMES = {
     415: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
 }
+
+
+def unavailable() -> Response:
+    """503 while the database is away: the client should try again shortly."""
+    response = envelope(503, "UNAVAILABLE", "The service is temporarily unavailable; retry later")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def envelope(code: int, status: str, message: str, details: list | None = None) -> Response:
@@ -51,6 +59,9 @@ async def http_error_handler(_request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    if is_unreachable(exc):
+        log.warning("database unreachable", path=request.url.path, error=type(exc).__name__)
+        return unavailable()
     log.exception("unhandled error", path=request.url.path, exc_info=exc)
     return envelope(500, "INTERNAL", "Internal error")
 

@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, UnsetType
 from convbatch.schemas.common import ConversationChannel, NonEmptyStr, StrictStruct
 
 DriverName = Literal["sandbox", "conversation_api", "http"]
+DeliveryGuarantee = Literal["at_least_once", "at_most_once"]
 ProcessingMode = Literal["CONVERSATION", "DISPATCH"]
 MetadataReportView = Literal["NONE", "FULL"]
 Settings = dict[str, Any]
@@ -41,6 +42,8 @@ class ChannelCredential(
     driver_settings: Settings = msgspec.field(default_factory=dict)
     # Messages per second for this channel across all workers; None means unlimited.
     rate_limit: Annotated[float, Meta(gt=0)] | None = None
+    # Extension: whether a message may be sent again after a crash (see the README's engine).
+    delivery_guarantee: DeliveryGuarantee = "at_least_once"
 
 
 class CallbackSettings(msgspec.Struct, kw_only=True, omit_defaults=True):

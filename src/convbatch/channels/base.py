@@ -63,6 +63,9 @@ class Driver(Protocol):
     """What the engine needs from a channel driver."""
 
     name: str
+    window: int  # messages in flight at once on one app channel (the lane's window)
+    batch_size: int  # messages per send() call
+    deadline_s: float  # a send() call taking longer has an unknown outcome
 
     async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         """One result per message, in any order. Raising means "retry all of them later"."""

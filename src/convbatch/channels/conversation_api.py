@@ -100,6 +100,9 @@ class ConversationApiDriver:
             f"{settings.base_url.rstrip('/')}/v1/projects/{settings.project_id}/messages:send"
         )
         self.http = PooledHttp(settings.concurrency, settings.timeout)
+        # One message per call; a call may fetch a token first, then relay.
+        self.window, self.batch_size = settings.concurrency, 1
+        self.deadline_s = 2 * settings.timeout + 5
 
     async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         if not self.callback_base:

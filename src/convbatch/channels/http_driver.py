@@ -62,6 +62,9 @@ class HttpDriver:
         self.settings = settings
         self.callback_base = settings.callback_base or callback_base
         self.http = PooledHttp(settings.concurrency, settings.timeout)
+        # One message per call: each outcome is recorded as soon as its own request ends.
+        self.window, self.batch_size = settings.concurrency, 1
+        self.deadline_s = settings.timeout + 5
 
     async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         return await self.http.each(messages, self._post)

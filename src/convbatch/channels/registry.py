@@ -22,6 +22,9 @@ class UnavailableDriver:
     """Stands in for a driver this build cannot run, or one whose settings are wrong: every
     message fails permanently, saying why."""
 
+    window = batch_size = 500
+    deadline_s = 5.0
+
     def __init__(self, name: str, reason: str | None = None) -> None:
         self.name = name
         self.reason = reason or f"driver {name!r} is not available"

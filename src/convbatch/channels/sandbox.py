@@ -30,6 +30,9 @@ _UPSERT = text(
 )
 
 
+BATCH_SIZE = 500  # the inbox takes a call's messages in one transaction
+
+
 class SandboxDriver:
     name = "sandbox"
 
@@ -37,6 +40,10 @@ class SandboxDriver:
         self.db = db
         self.clock = clock
         self.settings = SandboxSettings.from_dict(settings or {})
+        self.window = self.settings.concurrency
+        self.batch_size = min(self.window, BATCH_SIZE)
+        # The simulated latency plus room for the inbox write on a busy database.
+        self.deadline_s = self.settings.latency_ms / 1000 + 10
 
     async def send(self, messages: Sequence[Outbound]) -> list[SendResult]:
         if self.settings.latency_ms:

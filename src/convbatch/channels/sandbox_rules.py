@@ -33,6 +33,7 @@ class SandboxSettings:
     failure_rate: float = 0.0
     seed: int = 0
     latency_ms: int = 0  # simulated time the channel takes to accept a send call
+    concurrency: int = 1000  # messages in flight at once (the lane's window)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SandboxSettings:

@@ -63,7 +63,12 @@ class Database:
             self.writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", pool_size=1)
             self.reader = _sqlite_engine(self.url, "BEGIN", pool_size=4)
         else:
-            self.writer = create_async_engine(self.url, pool_size=10, max_overflow=10)
+            # After a database restart the pooled connections are dead: the first statement on
+            # one fails as a disconnect, which makes the pool replace all of them (no pre-ping
+            # round trip on every checkout). A pool that cannot connect gives up after 10 s.
+            self.writer = create_async_engine(
+                self.url, pool_size=10, max_overflow=10, pool_timeout=10
+            )
             self.reader = self.writer
 
     @property

@@ -173,6 +173,8 @@ messages = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("lease_until", Ms),
     Column("lease_owner", String(64)),
+    # An at-most-once attempt began at this time and its outcome is not recorded yet.
+    Column("send_started_at", Ms),
     Column("channel", String(32)),  # channel of the latest attempt
     Column("identity", Text),
     Column("contact_id", String(26)),  # resolved contact, when addressed by contact_id
@@ -187,6 +189,7 @@ messages = Table(
     # and a message leaving the engine costs no queue-index entries.
     Index(
         "ix_messages_queue",
+        "app_id",
         "due_at",
         sqlite_where=text("state = 'QUEUED'"),
         postgresql_where=text("state = 'QUEUED'"),

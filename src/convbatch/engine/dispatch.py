@@ -1,40 +1,62 @@
-"""One dispatch round: claim due messages, decide, send through the drivers, record the outcome.
+"""The streaming dispatcher: claim fairly, decide, hand each message to its lane, record outcomes
+as they come back.
 
-The claim and the record are two short transactions; sending happens between them with no
-transaction open, so a slow channel never holds the database (and no worker sleeps holding a
-claim: a message that must wait goes back to the queue with a later due time)."""
+Claims go app by app with a budget shared fairly between projects and apps (``fairness``); a
+worker holds at most ``max_outstanding`` claimed-but-unrecorded messages, and one app at most
+``app_outstanding``, so a slow or huge tenant fills its own lanes and never the worker. No
+transaction is open while a driver is called, and no worker sleeps holding a claim: a message
+that must wait goes back to the queue with a later due time. Leases of held messages are renewed
+while the worker lives."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy.engine import Row
+import structlog
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.callbacks.outbox import add_events
-from convbatch.callbacks.subscriptions import Subscriptions
-from convbatch.channels.base import SendResult, failed
 from convbatch.channels.registry import DriverRegistry
 from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
-from convbatch.engine import plan, queries
-from convbatch.engine.context import ContextCache, channel_config
-from convbatch.engine.lifecycle import finish_batches
+from convbatch.db.tables import apps
+from convbatch.engine import queries
+from convbatch.engine.context import BatchContext, ContextCache, channel_config
+from convbatch.engine.fairness import fair_shares, leftovers
+from convbatch.engine.lanes import Lane, LaneHooks, LaneSetup
+from convbatch.engine.plan import Decision
+from convbatch.engine.prepare import decide_all
 from convbatch.engine.ratelimit import LATE_MS, RATE_SLOT, RateLimiter
-from convbatch.engine.record import RoundRecord
+from convbatch.engine.recorder import Recorder
 from convbatch.engine.retry import RetryPolicy
+from convbatch.engine.rows import ClaimedMessage
+
+log = structlog.get_logger(__name__)
+_UNCONFIGURED = LaneSetup(None, window=500, batch_size=500, deadline_s=1.0)
 
 
 @dataclass(frozen=True)
 class DispatchSettings:
-    claim_limit: int = 500
+    claim_limit: int = 500  # messages per claim cycle
     lease_ms: int = 30_000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_window: int = 1000  # operator cap on any lane's in-flight window
+
+    @property
+    def max_outstanding(self) -> int:
+        return 4 * self.claim_limit
+
+    @property
+    def app_outstanding(self) -> int:
+        return 2 * self.claim_limit
 
 
-class Dispatcher:
+class Dispatcher(LaneHooks):
     def __init__(
         self, db: Database, clock: Clock, drivers: DriverRegistry, owner: str,
         settings: DispatchSettings | None = None,
@@ -42,106 +64,181 @@ class Dispatcher:
         self.db, self.clock, self.drivers, self.owner = db, clock, drivers, owner
         self.settings = settings or DispatchSettings()
         self.contexts = ContextCache()
-        self.subscriptions = Subscriptions()
         self.limiter = RateLimiter(db)
+        self.recorder = Recorder(db, clock, owner, self.settings.retry)
+        self.lanes: dict[tuple[str, str], Lane] = {}
+        self.outstanding: dict[str, int] = defaultdict(int)  # per app: claimed, not recorded
+        self.renewed_until = 0
+        self._projects: dict[str, str] = {}
+        self._turn = 0
+        self._room = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def _now_ms(self) -> int:
-        return now_ms(self.clock)
+    # -- the loop ---------------------------------------------------------------------------
 
-    async def run_round(self) -> int:
-        """Process one chunk of due messages; returns how many were claimed."""
-        now_ms = self._now_ms()
-        async with self.db.read() as conn:
-            if not await queries.has_due_messages(conn, now_ms):
-                return 0
-        async with self.db.transaction() as conn:
-            rows = await queries.claim_due_messages(
-                conn, self.owner, now_ms, self.settings.lease_ms, self.settings.claim_limit
-            )
-        if not rows:
+    async def run(self, stopping: asyncio.Event, wake: Any, poll_s: float) -> None:
+        """Claim and dispatch until ``stopping``; then finish what is in flight."""
+        recorder = asyncio.create_task(self.recorder.run(), name="recorder")
+        try:
+            while not stopping.is_set():
+                try:
+                    claimed = await self.claim_once()
+                except Exception:
+                    log.exception("claim failed")
+                    claimed = 0
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), 1)
+                if stopping.is_set():
+                    break
+                if self.total_outstanding >= self.settings.max_outstanding:
+                    self._room.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), poll_s)
+                elif claimed == 0:
+                    await wake.wait(poll_s)
+        finally:
+            await self.drain()
+            self.recorder.close()
+            await recorder
+
+    @property
+    def total_outstanding(self) -> int:
+        return sum(self.outstanding.values())
+
+    async def drain(self) -> None:
+        """Stop starting sends; wait for those in flight to be recorded. Messages not started
+        stay claimed: the worker hands them back when it stops."""
+        for lane in self.lanes.values():
+            lane.release_pending()
+        while True:
+            tasks = {t for lane in self.lanes.values() for t in lane.tasks} | self._tasks
+            if not tasks:
+                return
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    async def claim_once(self) -> int:
+        """One fair claim cycle; returns how many messages were claimed."""
+        budget = min(self.settings.claim_limit,
+                     self.settings.max_outstanding - self.total_outstanding)  # fmt: skip
+        if budget <= 0:
             return 0
-        decisions = await self._decide(rows, now_ms)
-        record = RoundRecord(self.clock.now(), self._now_ms())
-        await self._send(decisions, record)
-        await self._record(decisions, record)
+        now = now_ms(self.clock)
+        async with self.db.read() as conn:
+            if not await queries.has_due_messages(conn, now):
+                return 0
+            queued = await queries.queued_apps(conn)
+            await self._learn_projects(conn, queued)
+        cap = self.settings.app_outstanding
+        eligible = [(self._projects[a], a) for a in queued if self.outstanding[a] < cap]
+        shares = fair_shares(eligible, budget, self._turn)
+        self._turn += 1
+        rows = await self._claim(shares, budget, now)
+        if rows:
+            await self._dispatch(rows, now)
         return len(rows)
 
-    async def _decide(self, rows: Sequence[Row], now_ms: int) -> list[plan.Decision]:
-        items = [plan.decode_item(row) for row in rows]
-        decisions = []
-        async with self.db.read() as conn:
-            contexts = await self.contexts.batches(conn, {r.batch_id for r in rows})
-            by_project: dict[str, set[str]] = defaultdict(set)
-            for row, item in zip(rows, items, strict=True):
-                if item.recipient.contact_id:
-                    by_project[row.project_id].add(item.recipient.contact_id)
-            contacts = {}
-            for project_id, ids in by_project.items():
-                contacts.update(await plan.load_contacts(conn, project_id, ids))
-            by_app: dict[str, set[str]] = defaultdict(set)
-            for row, item in zip(rows, items, strict=True):
-                contact = contacts.get(item.recipient.contact_id or "")
-                by_app[row.app_id] |= plan.identities_to_check(item, contact)
-            opt_outs = {a: await plan.load_opt_outs(conn, a, ids) for a, ids in by_app.items()}
-            for row, item in zip(rows, items, strict=True):
-                ctx = contexts[row.batch_id]
-                app = await self.contexts.app(conn, row.project_id, row.app_id)
-                if app is None:
-                    decision = plan.Decision(row, ctx, "{}", None, [])
-                    decision.failure = (
-                        "FAILED",
-                        "UNKNOWN_APP",
-                        f"app {row.app_id} no longer exists",
+    async def _claim(self, shares: dict[str, int], budget: int, now: int) -> list[ClaimedMessage]:
+        rows: list[ClaimedMessage] = []
+        taken: dict[str, int] = {}
+        lease = self.settings.lease_ms
+        async with self.db.transaction() as conn:
+            for rounds in (shares, None):
+                wanted = (
+                    rounds if rounds is not None else leftovers(shares, taken, budget - len(rows))
+                )
+                for app_id, share in wanted.items():
+                    limit = min(share, self.settings.app_outstanding - self.outstanding[app_id])
+                    if limit <= 0:
+                        continue
+                    got = await queries.claim_due_messages(
+                        conn, self.owner, now, lease, limit, app_id
                     )
-                else:
-                    configured = self.contexts.channels(app)
-                    decision = plan.decide(
-                        row, item, ctx, configured, contacts, opt_outs[row.app_id], now_ms
-                    )
-                decisions.append(decision)
-        return decisions
+                    taken[app_id] = taken.get(app_id, 0) + len(got)
+                    rows.extend(got)
+        for row in rows:
+            self.outstanding[row.app_id] += 1
+        return rows
 
-    async def _send(self, decisions: list[plan.Decision], record: RoundRecord) -> None:
-        groups: dict[tuple[str, str], list[plan.Decision]] = defaultdict(list)
-        for d in decisions:
-            if d.outbound is not None:
-                groups[(d.row.app_id, d.outbound.channel)].append(d)
-        sends = [self._send_group(group, record) for group in groups.values()]
-        await asyncio.gather(*sends)
-
-    async def _send_group(self, group: list[plan.Decision], record: RoundRecord) -> None:
-        first = group[0]
-        assert first.outbound is not None
-        channel = first.outbound.channel
-        app = self.contexts.cached_app(first.row.project_id, first.row.app_id)
-        config = channel_config(app, channel) if app else None
-        if config is not None and config.rate_limit:
-            group = await self._within_rate(group, config.rate_limit, record.now_ms)
-        if not group:
+    async def _learn_projects(self, conn: AsyncConnection, app_ids: Iterable[str]) -> None:
+        unknown = [a for a in app_ids if a not in self._projects]
+        if not unknown:
             return
-        if config is None:
-            text = f"channel {channel} is not configured"
-            results = [failed(d.row.id, "CHANNEL_CONFIGURATION_MISSING", text) for d in group]
-        else:
-            driver = self.drivers.get(first.row.app_id, config)
-            try:
-                results = await driver.send([d.outbound for d in group if d.outbound])
-            except Exception as exc:  # a whole-call failure: every message is retried
-                results = [SendResult(d.row.id, "retry", "INTERNAL_ERROR", str(exc)[:500])
-                           for d in group]  # fmt: skip
-        by_id = {r.message_id: r for r in results}
-        for d in group:
-            d.result = by_id.get(d.row.id) or SendResult(
-                d.row.id, "retry", "INTERNAL_ERROR", "driver returned no result"
-            )
+        query = select(apps.c.id, apps.c.project_id).where(
+            apps.c.id.in_(bindparam("ids", expanding=True))
+        )
+        for row in await conn.execute(query, {"ids": unknown}):
+            self._projects[row.id] = row.project_id
+        for app_id in unknown:
+            self._projects.setdefault(app_id, "")  # a deleted app: its messages fail alone
 
-    async def _within_rate(
-        self, group: list[plan.Decision], rate: float, now_ms: int
-    ) -> list[plan.Decision]:
+    async def _dispatch(self, rows: list[ClaimedMessage], now: int) -> None:
+        try:
+            async with self.db.read() as conn:
+                decisions = await decide_all(conn, self.contexts, rows, now)
+        except Exception:
+            # Claimed but undecided (the database went away): hand them back via the recorder,
+            # which keeps trying until it can write.
+            log.exception("deciding claimed messages failed; handing them back")
+            self._spawn(self.record([_released(r) for r in rows]))
+            return
+        lease_until = now + self.settings.lease_ms
+        by_lane: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+        finished: list[Decision] = []
+        for d in decisions:
+            d.lease_until = lease_until
+            if d.outbound is None:
+                finished.append(d)
+            else:
+                by_lane[(d.row.app_id, d.outbound.channel)].append(d)
+        if finished:
+            self._spawn(self.record(finished))
+        for key, group in by_lane.items():
+            lane = self.lanes.get(key)
+            if lane is None:
+                lane = self.lanes[key] = Lane(*key, hooks=self, on_done=self._room.set)
+            lane.offer(group)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- what lanes need (LaneHooks) --------------------------------------------------------
+
+    def setup(self, app_id: str, channel: str) -> LaneSetup:
+        app = self.contexts.cached_app(self._projects.get(app_id, ""), app_id)
+        config = channel_config(app, channel) if app else None
+        if config is None:
+            return _UNCONFIGURED
+        driver = self.drivers.get(app_id, config)
+        return LaneSetup(
+            driver, window=min(driver.window, self.settings.max_window),
+            batch_size=driver.batch_size, deadline_s=driver.deadline_s,
+            guarantee=config.delivery_guarantee, rate_limit=config.rate_limit,
+        )  # fmt: skip
+
+    async def record(self, group: list[Decision]) -> None:
+        await self.recorder.record(group)
+        for d in group:
+            self.outstanding[d.row.app_id] -= 1
+        self._room.set()
+
+    def lease_ok(self, d: Decision) -> bool:
+        return max(d.lease_until, self.renewed_until) > now_ms(self.clock)
+
+    async def mark_attempts(self, group: list[Decision]) -> set[str]:
+        async with self.db.transaction() as conn:
+            ids = [d.row.id for d in group]
+            return await queries.mark_attempts(conn, self.owner, ids, now_ms(self.clock))
+
+    async def within_rate(self, group: list[Decision], rate: float) -> list[Decision]:
         """The messages that may go now; the others are deferred to the slot they reserve."""
+        now = now_ms(self.clock)
         # A message holding a slot goes now, unless it was claimed so late that sending it
         # would bunch up with newer slots: then it takes a new one like any other.
-        late_ms = now_ms - LATE_MS
+        late_ms = now - LATE_MS
         holds = {
             d.row.id for d in group if d.row.reason_code == RATE_SLOT and d.row.due_at >= late_ms
         }
@@ -151,52 +248,26 @@ class Dispatcher:
             first = fresh[0]
             assert first.outbound is not None
             slots = await self.limiter.reserve(
-                first.row.app_id, first.outbound.channel, rate, len(fresh), now_ms
+                first.row.app_id, first.outbound.channel, rate, len(fresh), now
             )
             for d, slot in zip(fresh, slots, strict=True):
-                if slot <= now_ms:
+                if slot <= now:
                     ready.append(d)
                 else:
                     d.deferred_to = slot
         return ready
 
-    async def _record(self, decisions: list[plan.Decision], record: RoundRecord) -> None:
-        retry = self.settings.retry
+    # -- leases -----------------------------------------------------------------------------
+
+    async def renew_leases(self) -> None:
+        until = now_ms(self.clock) + self.settings.lease_ms
         async with self.db.transaction() as conn:
-            ours = await queries.still_ours(conn, self.owner, [d.row.id for d in decisions])
-            for app_id in {d.row.app_id for d in decisions}:
-                record.triggers[app_id] = await self.subscriptions.triggers(conn, app_id)
-            for d in decisions:
-                if d.row.id not in ours:
-                    continue  # our lease ran out and another worker owns it now
-                apply_outcome(d, record, retry)
-            await queries.finish_messages(conn, record.rows)
-            await queries.add_to_counters(conn, record.deltas, record.now_ms)
-            await finish_batches(conn, list(record.deltas), record)
-            await add_events(conn, record.events, record.now_ms)
+            await queries.renew_leases(conn, self.owner, until)
+        self.renewed_until = until
 
 
-def apply_outcome(d: plan.Decision, record: RoundRecord, retry: RetryPolicy) -> None:
-    if d.failure is not None:
-        record.failed(d, *d.failure)
-    elif d.deferred_to is not None:
-        record.again(d, d.deferred_to, RATE_SLOT, None, attempts=d.row.attempts - 1)
-    elif d.result is None or d.result.outcome == "accepted":
-        record.sent(d)
-    elif d.result.outcome == "retry":
-        code, text = d.result.reason_code or "INTERNAL_ERROR", d.result.description or ""
-        if retry.exhausted(d.row.attempts):
-            record.failed(d, "FAILED", code, f"gave up after {d.row.attempts} attempts: {text}")
-        else:
-            record.again(d, record.now_ms + retry.delay_ms(d.row.attempts), code, text)
-    else:
-        code, text = d.result.reason_code or "CHANNEL_FAILURE", d.result.description or ""
-        if d.channel is not None and _has_next(d):
-            record.switch_channel(d, code, text)
-        else:
-            record.failed(d, "FAILED", code, text)
-
-
-def _has_next(d: plan.Decision) -> bool:
-    channels = [c[0] for c in d.candidates]
-    return d.channel in channels and channels.index(d.channel) + 1 < len(channels)
+def _released(row: ClaimedMessage) -> Decision:
+    """A claimed message that could not be decided: back to the queue as it was."""
+    d = Decision(row, cast(BatchContext, None), "{}", None, [], channel=row.channel)
+    d.released = True
+    return d

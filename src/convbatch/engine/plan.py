@@ -1,5 +1,6 @@
-"""Per-message decisions for one claim round: render, resolve the recipient to channels, check
-TTL and consent, and either build the outbound message or fail it without sending."""
+"""The decision for one claimed message, as a pure function of the facts loaded for it: render,
+resolve the recipient to channels, check TTL and consent, and either build the outbound message
+or fail it without sending. No I/O here; ``engine.prepare`` loads the facts."""
 
 from __future__ import annotations
 
@@ -8,41 +9,40 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.batches.render import merge_metadata, missing_description
 from convbatch.batches.schemas import BatchOptions, RecipientAndParam
 from convbatch.channels.base import Outbound, SendResult
-from convbatch.db.tables import consents, contacts
 from convbatch.engine.context import BatchContext
+from convbatch.engine.rows import ClaimedMessage
 
 _decode_item = msgspec.json.Decoder(RecipientAndParam).decode
 _encode = msgspec.json.Encoder().encode
 SWITCHING = "SWITCHING_CHANNEL"  # reason_code marking a message moved on to its next channel
 
 Candidate = tuple[str, str]  # (channel, identity)
+# Why an at-most-once message whose attempt started before a crash is failed instead of resent.
+LOST_ATTEMPT = (
+    "the outcome of an attempt was lost in a crash; the channel is at_most_once, so the message "
+    "is not sent again"
+)
 
 
-class _Identity(msgspec.Struct):
+class ChannelIdentity(msgspec.Struct):
     channel: str
     identity: str
 
 
-class _ContactDoc(msgspec.Struct):
-    channel_identities: list[_Identity] = []
+class ContactDoc(msgspec.Struct):
+    channel_identities: list[ChannelIdentity] = []
     channel_priority: list[str] = []
-
-
-_decode_contact = msgspec.json.Decoder(_ContactDoc).decode
 
 
 @dataclass(slots=True)
 class Decision:
     """What to do with one claimed message: send ``outbound`` or finish with ``failure``."""
 
-    row: Row
+    row: ClaimedMessage
     ctx: BatchContext
     metadata: str
     contact_id: str | None
@@ -53,35 +53,12 @@ class Decision:
     identity: str | None = None
     deferred_to: int | None = None  # rate limited: back in the queue, due then
     result: SendResult | None = None
-
-
-async def load_contacts(
-    conn: AsyncConnection, project_id: str, ids: set[str]
-) -> dict[str, _ContactDoc]:
-    if not ids:
-        return {}
-    query = select(contacts.c.id, contacts.c.doc).where(
-        contacts.c.project_id == project_id, contacts.c.id.in_(bindparam("ids", expanding=True))
-    )
-    return {r.id: _decode_contact(r.doc) for r in await conn.execute(query, {"ids": list(ids)})}
-
-
-async def load_opt_outs(
-    conn: AsyncConnection, app_id: str, identities: set[str]
-) -> dict[str, set[str]]:
-    if not identities:
-        return {}
-    query = select(consents.c.identity, consents.c.list_type).where(
-        consents.c.app_id == app_id, consents.c.identity.in_(bindparam("ids", expanding=True))
-    )
-    found: dict[str, set[str]] = {}
-    for row in await conn.execute(query, {"ids": list(identities)}):
-        found.setdefault(row.identity, set()).add(row.list_type)
-    return found
+    lease_until: int = 0  # when the claim's lease ends unless renewed
+    released: bool = False  # not sent after all (stopping, lease too short): back to the queue
 
 
 def candidates_for(
-    item: RecipientAndParam, contact: _ContactDoc | None, ctx: BatchContext,
+    item: RecipientAndParam, contact: ContactDoc | None, ctx: BatchContext,
     configured: frozenset[str],
 ) -> list[Candidate]:  # fmt: skip
     if item.recipient.identified_by is not None:
@@ -108,7 +85,7 @@ def blocked_by_consent(lists: set[str], content_type: str | None) -> bool:
     return content_type == "CONTENT_NOTIFICATION" and "OPT_OUT_NOTIFICATION" in lists
 
 
-def pick_candidate(row: Row, candidates: Sequence[Candidate]) -> int | None:
+def pick_candidate(row: ClaimedMessage, candidates: Sequence[Candidate]) -> int | None:
     """Index of the candidate to try now: the same channel on a retry, the next after a switch."""
     if not candidates:
         return None
@@ -121,11 +98,17 @@ def pick_candidate(row: Row, candidates: Sequence[Candidate]) -> int | None:
     return 0
 
 
-def decode_item(row: Row) -> RecipientAndParam:
+def unknown_app(row: ClaimedMessage, ctx: BatchContext) -> Decision:
+    decision = Decision(row, ctx, "{}", None, [])
+    decision.failure = ("FAILED", "UNKNOWN_APP", f"app {row.app_id} no longer exists")
+    return decision
+
+
+def decode_item(row: ClaimedMessage) -> RecipientAndParam:
     return _decode_item(row.payload)
 
 
-def identities_to_check(item: RecipientAndParam, contact: _ContactDoc | None) -> set[str]:
+def identities_to_check(item: RecipientAndParam, contact: ContactDoc | None) -> set[str]:
     """Every identity (and the contact id) a consent record could name for this recipient."""
     found = {item.recipient.contact_id} if item.recipient.contact_id else set()
     if item.recipient.identified_by is not None:
@@ -150,13 +133,16 @@ def _metadata(
 
 
 def decide(
-    row: Row, item: RecipientAndParam, ctx: BatchContext, configured: frozenset[str],
-    contacts_by_id: dict[str, _ContactDoc], opt_outs: dict[str, set[str]], now_ms: int,
+    row: ClaimedMessage, item: RecipientAndParam, ctx: BatchContext, configured: frozenset[str],
+    contacts_by_id: dict[str, ContactDoc], opt_outs: dict[str, set[str]], now_ms: int,
 ) -> Decision:  # fmt: skip
     options = ctx.options
     metadata, conversation_metadata = _metadata(options, item, ctx.batch_id)
     contact_id = item.recipient.contact_id
     decision = Decision(row, ctx, metadata, contact_id, [])
+    if row.send_started_at is not None:
+        decision.failure = ("FAILED", "UNKNOWN", LOST_ATTEMPT)
+        return decision
     if ctx.ttl_ms is not None and now_ms > ctx.starts_at_ms + ctx.ttl_ms:
         decision.failure = (
             "EXPIRED",

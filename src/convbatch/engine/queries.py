@@ -4,18 +4,18 @@ locking) are settled here so callers never branch on the database."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import bindparam, text, update
+import msgspec
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.db.bulk import asyncpg_in_transaction, update_rows
-from convbatch.db.tables import batches
+from convbatch.db.tables import batches, consents, contacts
+from convbatch.engine.plan import ContactDoc
+from convbatch.engine.rows import CLAIMED_COLUMNS, FINISH_COLUMNS, ClaimedMessage, FinishedMessage
 
-CLAIMED_COLUMNS = (
-    "id, project_id, app_id, batch_id, idx, payload, attempts, channel, reason_code, due_at"
-)
+_decode_contact = msgspec.json.Decoder(ContactDoc).decode
 
 
 def _lock(conn: AsyncConnection) -> str:
@@ -28,18 +28,89 @@ async def has_due_messages(conn: AsyncConnection, now_ms: int) -> bool:
     return (await conn.execute(sql, {"now": now_ms})).first() is not None
 
 
+# Apps with queued messages, by skipping through the queue index one app at a time: as cheap
+# with a million queued rows as with ten.
+_QUEUED_APPS = text(
+    "WITH RECURSIVE a(app_id) AS ("
+    " SELECT MIN(app_id) FROM messages WHERE state = 'QUEUED'"
+    " UNION ALL"
+    " SELECT (SELECT MIN(m.app_id) FROM messages AS m WHERE m.state = 'QUEUED'"
+    " AND m.app_id > a.app_id) FROM a WHERE a.app_id IS NOT NULL"
+    ") SELECT app_id FROM a WHERE app_id IS NOT NULL"
+)
+
+
+async def queued_apps(conn: AsyncConnection) -> list[str]:
+    """Every app that has QUEUED messages (due or not), in id order."""
+    return [row.app_id for row in await conn.execute(_QUEUED_APPS)]
+
+
 async def claim_due_messages(
-    conn: AsyncConnection, owner: str, now_ms: int, lease_ms: int, limit: int
-) -> Sequence[Row]:
-    """Take up to ``limit`` due QUEUED messages: mark them SENDING under our lease."""
+    conn: AsyncConnection, owner: str, now_ms: int, lease_ms: int, limit: int,
+    app_id: str | None = None,
+) -> list[ClaimedMessage]:  # fmt: skip
+    """Take up to ``limit`` due QUEUED messages (of one app, if given): mark them SENDING under
+    our lease."""
+    of_app = " AND app_id = :app" if app_id is not None else ""
     sql = text(
         "UPDATE messages SET state = 'SENDING', lease_owner = :owner, lease_until = :until, "
         "attempts = attempts + 1, updated_at = :now WHERE id IN (SELECT id FROM messages "
-        f"WHERE state = 'QUEUED' AND due_at <= :now ORDER BY due_at LIMIT :limit{_lock(conn)}) "
-        f"RETURNING {CLAIMED_COLUMNS}"
+        f"WHERE state = 'QUEUED'{of_app} AND due_at <= :now ORDER BY due_at "
+        f"LIMIT :limit{_lock(conn)}) RETURNING {CLAIMED_COLUMNS}"
     )
     params = {"owner": owner, "until": now_ms + lease_ms, "now": now_ms, "limit": limit}
-    return (await conn.execute(sql, params)).all()
+    if app_id is not None:
+        params["app"] = app_id
+    return [ClaimedMessage.from_row(r) for r in (await conn.execute(sql, params)).all()]
+
+
+async def renew_leases(conn: AsyncConnection, owner: str, until_ms: int) -> int:
+    """Extend every lease we hold: a message waiting in a slow lane is not taken over (and sent
+    a second time) by another worker while we are alive."""
+    sql = text(
+        "UPDATE messages SET lease_until = :until WHERE state = 'SENDING' AND lease_owner = :owner"
+    )
+    return int((await conn.execute(sql, {"until": until_ms, "owner": owner})).rowcount or 0)
+
+
+async def mark_attempts(
+    conn: AsyncConnection, owner: str, ids: Sequence[str], now_ms: int
+) -> set[str]:
+    """At-most-once channels: record that an attempt starts, before the driver call. Returns the
+    ids still ours (only those may be sent)."""
+    if not ids:
+        return set()
+    sql = text(
+        "UPDATE messages SET send_started_at = :now WHERE id IN :ids AND state = 'SENDING' "
+        "AND lease_owner = :owner RETURNING id"
+    ).bindparams(bindparam("ids", expanding=True))
+    found = await conn.execute(sql, {"now": now_ms, "ids": list(ids), "owner": owner})
+    return {row.id for row in found}
+
+
+async def load_contacts(
+    conn: AsyncConnection, project_id: str, ids: set[str]
+) -> dict[str, ContactDoc]:
+    if not ids:
+        return {}
+    query = select(contacts.c.id, contacts.c.doc).where(
+        contacts.c.project_id == project_id, contacts.c.id.in_(bindparam("ids", expanding=True))
+    )
+    return {r.id: _decode_contact(r.doc) for r in await conn.execute(query, {"ids": list(ids)})}
+
+
+async def load_opt_outs(
+    conn: AsyncConnection, app_id: str, identities: set[str]
+) -> dict[str, set[str]]:
+    if not identities:
+        return {}
+    query = select(consents.c.identity, consents.c.list_type).where(
+        consents.c.app_id == app_id, consents.c.identity.in_(bindparam("ids", expanding=True))
+    )
+    found: dict[str, set[str]] = {}
+    for row in await conn.execute(query, {"ids": list(identities)}):
+        found.setdefault(row.identity, set()).add(row.list_type)
+    return found
 
 
 async def still_ours(conn: AsyncConnection, owner: str, ids: Sequence[str]) -> set[str]:
@@ -65,17 +136,9 @@ async def still_ours(conn: AsyncConnection, owner: str, ids: Sequence[str]) -> s
     return {row[0] for row in result}
 
 
-FINISH_COLUMNS = (
-    ("state", "text"), ("due_at", "bigint"), ("attempts", "integer"), ("channel", "text"),
-    ("identity", "text"), ("contact_id", "text"), ("metadata", "text"), ("reason_code", "text"),
-    ("reason_description", "text"), ("delivery_status", "text"), ("lease_owner", "text"),
-    ("lease_until", "bigint"), ("updated_at", "bigint"),
-)  # fmt: skip
-
-
-async def finish_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Write each message's outcome and drop its lease; tuples are (id, *FINISH_COLUMNS)."""
-    await update_rows(conn, "messages", "id", FINISH_COLUMNS, rows)
+async def finish_messages(conn: AsyncConnection, rows: Sequence[FinishedMessage]) -> None:
+    """Write each message's outcome and drop its lease."""
+    await update_rows(conn, "messages", "id", FINISH_COLUMNS, [r.values() for r in rows])
 
 
 _COUNTER_NAMES = ("queued", "sent", "delivered", "read", "failed", "cancelled", "expired")

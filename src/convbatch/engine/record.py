@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event
 from convbatch.engine.plan import SWITCHING, Decision
 from convbatch.engine.receipts import BUCKET
+from convbatch.engine.rows import FinishedMessage
 
 
 @dataclass
@@ -20,7 +20,7 @@ class RoundRecord:
 
     now: datetime
     now_ms: int
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # see queries.FINISH_COLUMNS
+    rows: list[FinishedMessage] = field(default_factory=list)
     deltas: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
@@ -30,10 +30,10 @@ class RoundRecord:
     def _row(self, d: Decision, state: str, *, due: int | None = None, attempts: int | None = None,
              reason: str | None = None, description: str | None = None,
              delivery: str | None = None) -> None:  # fmt: skip
-        self.rows.append((
+        self.rows.append(FinishedMessage(
             d.row.id, state, self.now_ms if due is None else due,
             d.row.attempts if attempts is None else attempts, d.channel, d.identity,
-            d.contact_id, d.metadata, reason, description, delivery, None, None, self.now_ms,
+            d.contact_id, d.metadata, reason, description, delivery, self.now_ms,
         ))  # fmt: skip
 
     def _count(self, d: Decision, **changes: int) -> None:

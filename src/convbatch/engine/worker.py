@@ -1,6 +1,7 @@
-"""The engine process loop: dispatch rounds plus the named side tasks (scheduler tick, lease
-reaper, sandbox receipts), each supervised so one failure does not stop the others. Stopping
-finishes the rounds in flight, then hands back any claim still held."""
+"""The engine process loop: the streaming dispatcher plus the named side tasks (scheduler tick,
+lease renewal and reaper, sandbox receipts, jobs, webhooks), each supervised so one failure does
+not stop the others. Stopping finishes the sends in flight, then hands back any claim still
+held."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class Engine:
                 claim_limit=settings.claim_limit, lease_ms=settings.lease_ms,
                 retry=RetryPolicy(base_ms=settings.retry_base_ms,
                                   max_attempts=settings.retry_max_attempts),
+                max_window=settings.max_driver_concurrency,
             ),
         )  # fmt: skip
         self.webhooks = OutboxSender(
@@ -56,9 +58,12 @@ class Engine:
         db = self.services.db
         if not db.is_sqlite:
             await self.services.wakeup.listen(settings.database_url)
-        loops = [asyncio.create_task(self._dispatch_loop(), name=f"dispatch-{i}")
-                 for i in range(max(1, settings.dispatch_concurrency))]  # fmt: skip
+        dispatch = asyncio.create_task(
+            self.dispatcher.run(self._stopping, self.services.wakeup, settings.poll_ms / 1000),
+            name="dispatch",
+        )
         side = [
+            ("lease-renewal", max(100, settings.lease_ms // 3), self._renew),
             ("scheduler-tick", settings.tick_ms, self._tick),
             ("lease-reaper", settings.reap_ms, self._reap),
             ("sandbox-receipts", settings.poll_ms, self._receipts),
@@ -74,7 +79,7 @@ class Engine:
             self.services.wakeup.set()
             # Every loop finishes the step it is in: a task cancelled inside a database
             # transaction could leave SQLite's write lock held by a dropped connection.
-            await asyncio.gather(*loops, *tasks, return_exceptions=True)
+            await asyncio.gather(dispatch, *tasks, return_exceptions=True)
             async with db.transaction() as conn:
                 released = await queries.release_claims(conn, self.owner)
             if released:
@@ -85,19 +90,6 @@ class Engine:
 
     def stop(self) -> None:
         self._stopping.set()
-
-    async def _dispatch_loop(self) -> None:
-        limit = self.services.settings.claim_limit
-        poll = self.services.settings.poll_ms / 1000
-        while not self._stopping.is_set():
-            try:
-                claimed = await self.dispatcher.run_round()
-            except Exception:
-                log.exception("dispatch round failed")
-                claimed = 0
-                await self._pause(1)
-            if claimed < limit and not self._stopping.is_set():
-                await self.services.wakeup.wait(poll)
 
     async def _every(self, name: str, period_ms: int, step: Callable[[], Awaitable[bool]]) -> None:
         """Run ``step`` every period (at once again if it says there is more), surviving errors."""
@@ -128,6 +120,10 @@ class Engine:
                 await notify(conn)
         if ready:
             self.services.wakeup.set()
+        return False
+
+    async def _renew(self) -> bool:
+        await self.dispatcher.renew_leases()
         return False
 
     async def _reap(self) -> bool:
