@@ -13,6 +13,7 @@ from convbatch.apps import service
 from convbatch.apps.repository import list_apps
 from convbatch.apps.schemas import AppCreateRequest, AppList, AppPatch
 from convbatch.apps.view import app_view
+from convbatch.channels.limits import check_driver_limits
 from convbatch.services import services_of
 
 
@@ -20,6 +21,7 @@ from convbatch.services import services_of
 async def create_app(request: Request, project_id: str) -> Response:
     req = await decode_json(request, AppCreateRequest)
     services = services_of(request)
+    check_driver_limits(req.channel_credentials, services.settings)
     async with services.db.transaction() as conn:
         app = await service.create_app(conn, project_id, req, services.now_ms())
     return json_response(app_view(app))
@@ -43,6 +45,7 @@ async def get_app(request: Request, project_id: str) -> Response:
 async def update_app(request: Request, project_id: str) -> Response:
     mask = update_mask(request, service.UPDATABLE)
     patch = await decode_json(request, AppPatch)
+    check_driver_limits(patch.channel_credentials, services_of(request).settings)
     async with services_of(request).db.transaction() as conn:
         app = await service.update_app(conn, project_id, request.path_params["app_id"], patch, mask)
     return json_response(app_view(app))
