@@ -108,6 +108,23 @@ class Api:
         body = msgspec.json.encode({"metadata_key": key, "metadata_value": value})
         await self.call("DELETE", f"{self.base}/messages", body)
 
+    async def create_app(self, channel: dict[str, Any]) -> str:
+        """An app of this tenant with one channel; returns its id."""
+        url = f"{self.dep.url}/conversation/v1/projects/{self.dep.tenant.project_id}/apps"
+        body = msgspec.json.encode({"display_name": "bench", "channel_credentials": [channel]})
+        return str((await self.call("POST", url, body))["id"])
+
+    async def wait_processed(self, batch_ids: list[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for batch_id in batch_ids:
+            while True:
+                got = await self.status(batch_id)
+                if got["status"] == "PROCESSED" and got["counts"]["queued"] == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"batch {batch_id} not processed: {got}")
+                await asyncio.sleep(0.05)
+
     async def create_webhook(self, target: str, secret: str) -> dict:
         tenant = self.dep.tenant
         url = f"{self.dep.url}/conversation/v1/projects/{tenant.project_id}/webhooks"

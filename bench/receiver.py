@@ -3,8 +3,9 @@
     python -m bench.receiver --port 9000
 
 Every POST (except /_reset) is read and answered 200 at once; nothing is verified. It counts
-requests and notes the wall time of the first and the last. GET /_stats reports them,
-POST /_reset sets them back to zero."""
+requests, notes the wall time of the first and the last, and counts requests whose
+Idempotency-Key it has seen before (``repeats``: second sends of a message by a channel driver).
+GET /_stats reports them, POST /_reset sets them back to zero."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ from aiohttp import web
 
 
 def make_app() -> web.Application:
-    state: dict[str, Any] = {"count": 0, "first": None, "last": None}
+    state: dict[str, Any] = {"count": 0, "first": None, "last": None, "repeats": 0}
+    seen: set[str] = set()
 
     async def hook(request: web.Request) -> web.Response:
         await request.read()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            state["repeats"] += key in seen
+            seen.add(key)
         now = time.time()
         if state["first"] is None:
             state["first"] = now
@@ -31,7 +37,8 @@ def make_app() -> web.Application:
         return web.json_response(state)
 
     async def reset(_request: web.Request) -> web.Response:
-        state.update(count=0, first=None, last=None)
+        state.update(count=0, first=None, last=None, repeats=0)
+        seen.clear()
         return web.json_response(state)
 
     app = web.Application()

@@ -37,6 +37,10 @@ How each row is measured (bench/*.py):
   batches are posted and dispatched; the p99 of each phase is shown too.
 - cancel: `DELETE /messages` by metadata of scheduled batches until
   `GET /messages?metadataKey=&metadataValue=` shows all of them CANCELLED.
+- isolation: a second tenant's 1-recipient batch (POST to PROCESSED, median of 5) while the
+  first tenant's channel takes the maximum send time with 1000 messages in flight, against the
+  same batches before (baseline); and, with worker processes, re-sends per SIGKILLed worker on
+  an `http` channel (window 64) counted by the receiver's repeated Idempotency-Keys.
 - memory: peak VmRSS of each process (sampled every 0.1 s) during dispatch and end-to-end.
 """
 

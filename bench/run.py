@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench import cancel, dispatch, e2e, ingest, status
+from bench import cancel, dispatch, e2e, ingest, isolation, status
 from bench.harness import machine
 from bench.report import Row, save_json, table, write_markdown
 from bench.stage import FULL, SMOKE, Setup, Stage
@@ -29,6 +29,8 @@ SCENARIOS: dict[str, Callable[[Stage], list[Row]]] = {
     "e2e": e2e.run,
     "status": status.run,
     "cancel": cancel.run,
+    # Last: it kills worker processes, which a smoke run's shared deployment would then miss.
+    "isolation": isolation.run,
 }
 DATABASES = ("sqlite", "postgresql")
 

@@ -277,12 +277,14 @@ class Client:
         assert reply.status_code == 200, reply.text
 
     async def create_app(
-        self, rate_limit: float | None = None, driver_settings: dict[str, Any] | None = None
-    ) -> str:
-        """An app whose SMS channel is the sandbox, optionally rate limited; returns its id."""
+        self, rate_limit: float | None = None, driver_settings: dict[str, Any] | None = None,
+        driver: str = "sandbox", **channel_fields: Any,
+    ) -> str:  # fmt: skip
+        """An app whose SMS channel is the sandbox (or ``driver``), optionally rate limited;
+        returns its id."""
         channel: dict[str, Any] = {
             "channel": "SMS", "static_bearer": {"claimed_identity": "x", "token": "y"},
-            "driver": "sandbox", "driver_settings": driver_settings or {},
+            "driver": driver, "driver_settings": driver_settings or {}, **channel_fields,
         }  # fmt: skip
         if rate_limit is not None:
             channel["rate_limit"] = rate_limit
