@@ -53,19 +53,28 @@ async def test_a_batchs_message_rows_are_stored_exactly(database_url, json_funct
     SQLite lacks JSON functions): every value must come back as given (text with quotes,
     backslashes and non-ASCII, large integers)."""
     from convbatch.batches import repository
-    from convbatch.batches.repository import MESSAGE_COLUMNS, insert_messages
+    from convbatch.batches.repository import MESSAGE_COLUMNS, NewMessages, insert_messages
     from convbatch.db.tables import messages
 
     monkeypatch.setattr(repository, "SQLITE_HAS_JSON", json_functions)
 
     payloads = ['{"a":"quote \\" and \\\\ back"}', '{"name":"Zoë 🙂"}', "{}"]
+    new = NewMessages(
+        "proj",
+        "app",
+        "01HBATCH0000000000000000000"[:26],
+        "QUEUED",
+        1_790_000_000_123,
+        1_790_000_000_000,
+        [(f"01HZZZZZZZZZZZZZZZZZZZZZ{i:02d}", i, payloads[i % 3]) for i in range(7)],
+    )
     rows = [(f"01HZZZZZZZZZZZZZZZZZZZZZ{i:02d}", "proj", "app", "01HBATCH0000000000000000000"[:26],
              i, payloads[i % 3], "QUEUED", 1_790_000_000_123, 1_790_000_000_000,
              1_790_000_000_000) for i in range(7)]  # fmt: skip
     db = Database(database_url)
     try:
         async with db.transaction() as conn:
-            await insert_messages(conn, rows)
+            await insert_messages(conn, new)
         async with db.read() as conn:
             query = select(*(messages.c[name] for name in MESSAGE_COLUMNS)).order_by(messages.c.idx)
             stored = [tuple(r) for r in await conn.execute(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -21,6 +22,27 @@ MESSAGE_COLUMNS = (
     "id", "project_id", "app_id", "batch_id", "idx", "payload", "state", "due_at",
     "created_at", "updated_at",
 )  # fmt: skip
+
+
+@dataclass(slots=True)
+class NewMessages:
+    """The message rows of one accepted batch: what they all share, then per recipient its
+    message id, index and payload (the recipient entry as JSON text)."""
+
+    project_id: str
+    app_id: str
+    batch_id: str
+    state: str
+    due_at: int
+    created_at: int
+    recipients: list[tuple[str, int, str]]
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """Full rows in MESSAGE_COLUMNS order."""
+        shared = (self.state, self.due_at, self.created_at, self.created_at)
+        head = (self.project_id, self.app_id, self.batch_id)
+        return [(mid, *head, idx, payload, *shared) for mid, idx, payload in self.recipients]
+
 
 STATUS_COLUMNS = (
     batches.c.id,
@@ -53,7 +75,6 @@ _SQLITE_INSERT_BATCH = (
     "created_at, updated_at) SELECT json_extract(value, '$[0]'), ?, ?, ?, "
     "json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?, ?, ?, ? FROM json_each(?)"
 )
-_VARYING = (0, 4, 5)  # id, idx, payload in MESSAGE_COLUMNS order
 
 
 def _sqlite_has_json() -> bool:
@@ -70,15 +91,14 @@ def _sqlite_has_json() -> bool:
 SQLITE_HAS_JSON = _sqlite_has_json()
 
 
-async def insert_messages(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert the message rows of ONE batch (MESSAGE_COLUMNS order): rows that differ only in
-    id, index and payload, as prepare_batch builds them."""
-    if conn.dialect.name != "sqlite" or not rows or not SQLITE_HAS_JSON:
-        await insert_rows(conn, messages, MESSAGE_COLUMNS, rows)
+async def insert_messages(conn: AsyncConnection, new: NewMessages) -> None:
+    """Insert the message rows of one batch."""
+    if conn.dialect.name != "sqlite" or not new.recipients or not SQLITE_HAS_JSON:
+        await insert_rows(conn, messages, MESSAGE_COLUMNS, new.rows())
         return
-    varying = _encode([[row[i] for i in _VARYING] for row in rows]).decode()
-    shared = tuple(value for i, value in enumerate(rows[0]) if i not in _VARYING)
-    await conn.exec_driver_sql(_SQLITE_INSERT_BATCH, (*shared, varying))
+    shared = (new.project_id, new.app_id, new.batch_id, new.state, new.due_at, new.created_at,
+              new.created_at)  # fmt: skip
+    await conn.exec_driver_sql(_SQLITE_INSERT_BATCH, (*shared, _encode(new.recipients).decode()))
 
 
 async def status_event_rows(conn: AsyncConnection, batch_ids: Sequence[str]) -> Sequence[Row]:

@@ -42,7 +42,7 @@ class PreparedBatch:
 
     batch: dict[str, Any]
     metadata: dict[str, str]
-    message_rows: list[tuple[Any, ...]]
+    messages: repo.NewMessages
     response: SendBatchResponse
     status_subscribed: bool  # the app has a webhook for BATCH_STATUS_UPDATE
 
@@ -78,16 +78,14 @@ async def prepare_batch(
         "updated_at": now_ms,
     }
     ids = new_ulids(count)
-    rows = [
-        (ids[idx], project_id, req.app_id, batch_id, idx, _encode(item).decode(), state, due_ms,
-         now_ms, now_ms)
-        for idx, item in enumerate(req.recipient_and_params)
-    ]  # fmt: skip
+    new = repo.NewMessages(project_id, req.app_id, batch_id, state, due_ms, now_ms, [
+        (ids[idx], idx, _encode(item).decode()) for idx, item in enumerate(req.recipient_and_params)
+    ])  # fmt: skip
     response = SendBatchResponse(batch_id, None if send_after is None else to_rfc3339(send_after))
     # Looked up here, not in the write transaction: a webhook added in between misses this
     # batch's first status, as it would had it been added a moment later.
     subscribed = "BATCH_STATUS_UPDATE" in await app_triggers(conn, req.app_id)
-    return PreparedBatch(batch, meta, rows, response, subscribed)
+    return PreparedBatch(batch, meta, new, response, subscribed)
 
 
 async def store_batch(
@@ -98,7 +96,7 @@ async def store_batch(
     batch = prepared.batch
     await repo.insert_batch(conn, **batch)
     await repo.insert_metadata(conn, batch["id"], batch["project_id"], prepared.metadata)
-    await repo.insert_messages(conn, prepared.message_rows)
+    await repo.insert_messages(conn, prepared.messages)
     if prepared.status_subscribed:
         event = status_event(SimpleNamespace(**batch), batch["status"], now)
         await add_events(conn, [event], epoch_ms(now))

@@ -70,7 +70,7 @@ def literal_placeholders(message: dict[str, Any]) -> dict[str, str] | None:
 @dataclass
 class PreparedSend:
     batch: dict[str, Any]
-    message_row: tuple[Any, ...]
+    messages: repo.NewMessages
     response: SendMessageResponse
 
 
@@ -93,15 +93,16 @@ def prepare(project_id: str, req: SendMessageRequest, now: datetime) -> Prepared
         "created_at": now_ms, "updated_at": now_ms,
     }  # fmt: skip
     item = _encode(RecipientAndParam(recipient=req.recipient)).decode()
-    row = (message_id, project_id, req.app_id, batch_id, 0, item, "QUEUED", now_ms, now_ms, now_ms)
-    return PreparedSend(batch, row, SendMessageResponse(message_id, to_rfc3339(now)))
+    new = repo.NewMessages(project_id, req.app_id, batch_id, "QUEUED", now_ms, now_ms,
+                           [(message_id, 0, item)])  # fmt: skip
+    return PreparedSend(batch, new, SendMessageResponse(message_id, to_rfc3339(now)))
 
 
 async def store(conn: AsyncConnection, prepared: PreparedSend) -> None:
     """Insert in the caller's transaction. No batch status callback: to the caller this is one
     message, not a batch."""
     await repo.insert_batch(conn, **prepared.batch)
-    await repo.insert_messages(conn, [prepared.message_row])
+    await repo.insert_messages(conn, prepared.messages)
 
 
 @authenticated

@@ -28,6 +28,7 @@ from convbatch.db.tables import apps
 from convbatch.engine import queries
 from convbatch.engine.context import BatchContext, ContextCache, channel_config
 from convbatch.engine.fairness import fair_shares, leftovers
+from convbatch.engine.group_writer import GroupWriter
 from convbatch.engine.lanes import Lane, LaneHooks, LaneSetup
 from convbatch.engine.plan import Decision
 from convbatch.engine.prepare import decide_all
@@ -66,6 +67,7 @@ class Dispatcher(LaneHooks):
         self.contexts = ContextCache()
         self.limiter = RateLimiter(db)
         self.recorder = Recorder(db, clock, owner, self.settings.retry)
+        self.marks: GroupWriter[str, set[str]] = GroupWriter(self._mark_attempts)
         self.lanes: dict[tuple[str, str], Lane] = {}
         self.outstanding: dict[str, int] = defaultdict(int)  # per app: claimed, not recorded
         self.renewed_until = 0
@@ -78,7 +80,8 @@ class Dispatcher(LaneHooks):
 
     async def run(self, stopping: asyncio.Event, wake: Any, poll_s: float) -> None:
         """Claim and dispatch until ``stopping``; then finish what is in flight."""
-        recorder = asyncio.create_task(self.recorder.run(), name="recorder")
+        writers = [asyncio.create_task(self.recorder.run(), name="recorder"),
+                   asyncio.create_task(self.marks.run(), name="attempt-marks")]  # fmt: skip
         try:
             while not stopping.is_set():
                 try:
@@ -99,7 +102,8 @@ class Dispatcher(LaneHooks):
         finally:
             await self.drain()
             self.recorder.close()
-            await recorder
+            self.marks.close()
+            await asyncio.gather(*writers)
 
     @property
     def total_outstanding(self) -> int:
@@ -229,8 +233,11 @@ class Dispatcher(LaneHooks):
         return max(d.lease_until, self.renewed_until) > now_ms(self.clock)
 
     async def mark_attempts(self, group: list[Decision]) -> set[str]:
+        return await self.marks.submit([d.row.id for d in group])
+
+    async def _mark_attempts(self, ids: list[str]) -> set[str]:
+        """One transaction for the marks of every at-most-once call about to start."""
         async with self.db.transaction() as conn:
-            ids = [d.row.id for d in group]
             return await queries.mark_attempts(conn, self.owner, ids, now_ms(self.clock))
 
     async def within_rate(self, group: list[Decision], rate: float) -> list[Decision]:

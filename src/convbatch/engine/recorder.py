@@ -9,7 +9,6 @@ for them hold their windows meanwhile, so nothing more is sent that could not be
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 
@@ -18,6 +17,7 @@ from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
 from convbatch.engine import queries
+from convbatch.engine.group_writer import GroupWriter
 from convbatch.engine.lifecycle import finish_batches
 from convbatch.engine.outcome import apply_outcome
 from convbatch.engine.plan import Decision
@@ -26,46 +26,42 @@ from convbatch.engine.retry import RetryPolicy
 
 log = structlog.get_logger(__name__)
 RETRY_PAUSE_S = 0.5  # between attempts to commit while the database is unreachable
+GIVE_UP_ON_STOP_S = 10.0
 
 
 class Recorder:
     def __init__(self, db: Database, clock: Clock, owner: str, retry: RetryPolicy) -> None:
         self.db, self.clock, self.owner, self.retry = db, clock, owner, retry
         self.subscriptions = Subscriptions()
-        self._waiting: list[tuple[list[Decision], asyncio.Future[None]]] = []
-        self._arrived = asyncio.Event()
-        self._closing = False
+        self.writer: GroupWriter[Decision, None] = GroupWriter(self._commit_until_written)
 
     async def record(self, decisions: list[Decision]) -> None:
         """Hand over decisions with their outcomes; returns once they are committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((decisions, done))
-        self._arrived.set()
-        await done
+        await self.writer.submit(decisions)
 
     async def run(self) -> None:
-        """Commit what arrives until ``close()`` and nothing is left."""
-        while not (self._closing and not self._waiting):
-            await self._arrived.wait()
-            self._arrived.clear()
-            if not self._waiting:
-                continue
-            taken, self._waiting = self._waiting, []
-            decisions = [d for group, _ in taken for d in group]
-            while True:
-                try:
-                    await self.commit(decisions)
-                    break
-                except Exception:
-                    log.exception("recording outcomes failed; trying again", count=len(decisions))
-                    await asyncio.sleep(RETRY_PAUSE_S)
-            for _, done in taken:
-                if not done.done():
-                    done.set_result(None)
+        await self.writer.run()
 
     def close(self) -> None:
-        self._closing = True
-        self._arrived.set()
+        self.writer.close()
+
+    async def _commit_until_written(self, decisions: list[Decision]) -> None:
+        """Keep trying while the database is away; when stopping, give up after a while (the
+        messages stay claimed: at-least-once channels send them again after the restart, at
+        most one window per lane; at-most-once ones fail them as UNKNOWN)."""
+        failing_since: float | None = None
+        while True:
+            try:
+                await self.commit(decisions)
+                return
+            except Exception:
+                log.exception("recording outcomes failed; trying again", count=len(decisions))
+            loop_time = asyncio.get_running_loop().time()
+            failing_since = failing_since or loop_time
+            if self.writer.closing and loop_time - failing_since > GIVE_UP_ON_STOP_S:
+                log.error("stopping without recording outcomes", count=len(decisions))
+                return
+            await asyncio.sleep(RETRY_PAUSE_S)
 
     async def commit(self, decisions: list[Decision]) -> None:
         record = RoundRecord(self.clock.now(), now_ms(self.clock))
@@ -80,9 +76,3 @@ class Recorder:
             await queries.add_to_counters(conn, record.deltas, record.now_ms)
             await finish_batches(conn, list(record.deltas), record)
             await add_events(conn, record.events, record.now_ms)
-
-
-async def cancel_quietly(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
