@@ -144,26 +144,34 @@ class Dispatcher(LaneHooks):
         return len(rows)
 
     async def _claim(self, shares: dict[str, int], budget: int, now: int) -> list[ClaimedMessage]:
+        """Each app's share, then a second helping for apps that may have more, in one
+        transaction."""
         rows: list[ClaimedMessage] = []
-        taken: dict[str, int] = {}
-        lease = self.settings.lease_ms
-        async with self.db.transaction() as conn:
-            for rounds in (shares, None):
-                wanted = (
-                    rounds if rounds is not None else leftovers(shares, taken, budget - len(rows))
-                )
-                for app_id, share in wanted.items():
-                    limit = min(share, self.settings.app_outstanding - self.outstanding[app_id])
-                    if limit <= 0:
-                        continue
-                    got = await queries.claim_due_messages(
-                        conn, self.owner, now, lease, limit, app_id
-                    )
-                    taken[app_id] = taken.get(app_id, 0) + len(got)
-                    rows.extend(got)
-        for row in rows:
-            self.outstanding[row.app_id] += 1
+        try:
+            async with self.db.transaction() as conn:
+                taken = await self._claim_shares(conn, shares, now, rows)
+                extra = leftovers(shares, taken, budget - len(rows))
+                await self._claim_shares(conn, extra, now, rows)
+        except BaseException:
+            for row in rows:  # rolled back: none of them is ours
+                self.outstanding[row.app_id] -= 1
+            raise
         return rows
+
+    async def _claim_shares(
+        self, conn: AsyncConnection, shares: dict[str, int], now: int, into: list[ClaimedMessage]
+    ) -> dict[str, int]:
+        taken: dict[str, int] = {}
+        for app_id, share in shares.items():
+            limit = min(share, self.settings.app_outstanding - self.outstanding[app_id])
+            if limit > 0:
+                got = await queries.claim_due_messages(
+                    conn, self.owner, now, self.settings.lease_ms, limit, app_id
+                )
+                taken[app_id] = len(got)
+                self.outstanding[app_id] += len(got)
+                into.extend(got)
+        return taken
 
     async def _learn_projects(self, conn: AsyncConnection, app_ids: Iterable[str]) -> None:
         unknown = [a for a in app_ids if a not in self._projects]
