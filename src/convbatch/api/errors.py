@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from convbatch.api.wire import json_response
-from convbatch.db.availability import RETRY_AFTER_S, is_unreachable
+from convbatch.db.availability import DATABASE_ERRORS, RETRY_AFTER_S, is_unreachable
 from convbatch.errors import ApiError, TokenExpired
 
 log = structlog.get_logger(__name__)
@@ -58,10 +58,16 @@ async def http_error_handler(_request: Request, exc: Exception) -> Response:
     return envelope(exc.status_code, status, message)
 
 
-async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """Errors a database call can raise: 503 when the database is unreachable, else a 500.
+    (Handled here rather than by the catch-all, which re-raises after answering.)"""
     if is_unreachable(exc):
         log.warning("database unreachable", path=request.url.path, error=type(exc).__name__)
         return unavailable()
+    return await unexpected_error_handler(request, exc)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path, exc_info=exc)
     return envelope(500, "INTERNAL", "Internal error")
 
@@ -69,5 +75,6 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 EXCEPTION_HANDLERS = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
+    **dict.fromkeys(DATABASE_ERRORS, database_error_handler),
     Exception: unexpected_error_handler,
 }

@@ -4,7 +4,7 @@ answer 503 with Retry-After (the client should try again) instead of 500 (a bug 
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import DBAPIError, InterfaceError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 RETRY_AFTER_S = 5
@@ -21,6 +21,13 @@ _UNREACHABLE = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.InterfaceError,
 )
+
+
+# Every error class a database call may raise, for the API's exception handlers.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError, asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError,
+    OSError, TimeoutError,
+)  # fmt: skip
 
 
 def is_unreachable(exc: BaseException) -> bool:

@@ -70,6 +70,7 @@ class Dispatcher(LaneHooks):
         self.marks: GroupWriter[str, set[str]] = GroupWriter(self._mark_attempts)
         self.lanes: dict[tuple[str, str], Lane] = {}
         self.outstanding: dict[str, int] = defaultdict(int)  # per app: claimed, not recorded
+        self.renewed: set[str] = set()  # the ids the last lease renewal extended
         self.renewed_until = 0
         self._projects: dict[str, str] = {}
         self._turn = 0
@@ -238,7 +239,10 @@ class Dispatcher(LaneHooks):
         self._room.set()
 
     def lease_ok(self, d: Decision) -> bool:
-        return max(d.lease_until, self.renewed_until) > now_ms(self.clock)
+        """Whether the message is certainly still ours: its claim's lease, or the last renewal
+        that extended it, has not run out."""
+        now = now_ms(self.clock)
+        return d.lease_until > now or (self.renewed_until > now and d.row.id in self.renewed)
 
     async def mark_attempts(self, group: list[Decision]) -> set[str]:
         return await self.marks.submit([d.row.id for d in group])
@@ -275,10 +279,11 @@ class Dispatcher(LaneHooks):
     # -- leases -----------------------------------------------------------------------------
 
     async def renew_leases(self) -> None:
-        until = now_ms(self.clock) + self.settings.lease_ms
+        now = now_ms(self.clock)
+        until = now + self.settings.lease_ms
         async with self.db.transaction() as conn:
-            await queries.renew_leases(conn, self.owner, until)
-        self.renewed_until = until
+            renewed = await queries.renew_leases(conn, self.owner, until)
+        self.renewed, self.renewed_until = renewed, until
 
 
 def _released(row: ClaimedMessage) -> Decision:

@@ -64,13 +64,15 @@ async def claim_due_messages(
     return [ClaimedMessage.from_row(r) for r in (await conn.execute(sql, params)).all()]
 
 
-async def renew_leases(conn: AsyncConnection, owner: str, until_ms: int) -> int:
-    """Extend every lease we hold: a message waiting in a slow lane is not taken over (and sent
-    a second time) by another worker while we are alive."""
+async def renew_leases(conn: AsyncConnection, owner: str, until_ms: int) -> set[str]:
+    """Extend every lease we still hold and return their ids (one that ran out but was not
+    taken back is still ours). A message waiting in a slow lane is then not taken over, and
+    sent a second time, by another worker while we are alive."""
     sql = text(
-        "UPDATE messages SET lease_until = :until WHERE state = 'SENDING' AND lease_owner = :owner"
+        "UPDATE messages SET lease_until = :until WHERE state = 'SENDING' AND lease_owner = :owner "
+        "RETURNING id"
     )
-    return int((await conn.execute(sql, {"until": until_ms, "owner": owner})).rowcount or 0)
+    return {row.id for row in await conn.execute(sql, {"until": until_ms, "owner": owner})}
 
 
 async def mark_attempts(

@@ -28,6 +28,7 @@ from convbatch.ids import new_ulid
 from convbatch.services import Services
 
 log = structlog.get_logger(__name__)
+REAP_MARGIN_MS = 2000  # a renewal that failed is tried again after a pause of 1 s
 _TICK_LOCK = 0x0C0B_71C4  # advisory lock: one scheduler tick at a time across processes
 
 
@@ -63,7 +64,7 @@ class Engine:
             name="dispatch",
         )
         side = [
-            ("lease-renewal", max(100, settings.lease_ms // 3), self._renew),
+            ("lease-renewal", settings.lease_ms // 3, self._renew),
             ("scheduler-tick", settings.tick_ms, self._tick),
             ("lease-reaper", settings.reap_ms, self._reap),
             ("sandbox-receipts", settings.poll_ms, self._receipts),
@@ -127,8 +128,12 @@ class Engine:
         return False
 
     async def _reap(self) -> bool:
+        # A lease is taken back only once it has been over for a third of its length: a live
+        # worker cut off from the database renews its leases (every third of a lease) and
+        # records what it sent before anyone takes them when the database returns.
+        grace = self.services.settings.lease_ms // 3 + REAP_MARGIN_MS
         async with self.services.db.transaction() as conn:
-            released = await queries.release_expired_leases(conn, self.services.now_ms())
+            released = await queries.release_expired_leases(conn, self.services.now_ms() - grace)
         if released:
             log.info("took back messages of an expired lease", count=released)
             self.services.wakeup.set()
