@@ -35,6 +35,12 @@ class Settings:
     retry_base_ms: int = 1000
     retry_max_attempts: int = 6
     dispatch_concurrency: int = 2
+    # Web console: how long a sign-in lasts, how often a live page's data is checked for
+    # changes, and how long one live stream stays open before the browser reconnects (a stream
+    # still open delays a graceful shutdown by at most that long).
+    console_session_seconds: int = 8 * 3600
+    console_live_ms: int = 200
+    console_stream_seconds: int = 15
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
