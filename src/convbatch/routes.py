@@ -11,8 +11,8 @@ from convbatch.batches.endpoints import routes as batch_message_routes
 from convbatch.callbacks.endpoints import routes as delivery_routes
 from convbatch.channels.inbound import routes as receipt_routes
 from convbatch.channels.sandbox_inbox import routes as sandbox_routes
-from convbatch.console import console_routes
 from convbatch.consents.endpoints import routes as consent_routes
+from convbatch.console import console_routes
 from convbatch.contacts.endpoints import routes as contact_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
 from convbatch.conversation.send import routes as send_routes

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from convbatch.clock import epoch_ms, parse_rfc3339
 from convbatch.console.session import FORM_TOKEN_FIELD, Session, form_token
 from convbatch.services import services_of
 
@@ -27,6 +28,16 @@ def clock_time(ms: int | None) -> str:
     if ms is None:
         return ""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def rfc3339_time(text: str | None) -> str:
+    """An RFC 3339 time from an API view, shown like the console's other times."""
+    if not text:
+        return ""
+    try:
+        return clock_time(epoch_ms(parse_rfc3339(text)))
+    except ValueError:
+        return text
 
 
 def short_time(ms: int | None) -> str:
@@ -70,7 +81,11 @@ def progress(counts: dict[str, int]) -> int:
 
 
 templates.env.globals.update(
-    clock_time=clock_time, short_time=short_time, COUNT_NAMES=COUNT_NAMES, progress=progress
+    clock_time=clock_time,
+    rfc3339_time=rfc3339_time,
+    short_time=short_time,
+    COUNT_NAMES=COUNT_NAMES,
+    progress=progress,
 )
 
 

@@ -1,5 +1,6 @@
 """Webhooks page: each app's targets and triggers (never their secrets), recent deliveries with
-their outcome, and dead deliveries with a Re-drive button (the same re-drive as the API's)."""
+their outcome, and the deliveries that gave up (DEAD: retried until the window closed; FAILED:
+refused with a final 4xx) with a Re-drive button (the same re-drive as the API's)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from convbatch.apps.repository import list_apps
 from convbatch.callbacks.attempts import list_deliveries, redrive
-from convbatch.callbacks.policy import DEAD
+from convbatch.callbacks.policy import DEAD, FAILED
 from convbatch.console import repository as repo
 from convbatch.console.render import page
 from convbatch.console.session import Session, check_form, read_form, signed_in
@@ -18,7 +19,7 @@ from convbatch.services import services_of
 from convbatch.webhooks.repository import webhooks_of_app
 
 RECENT = 30
-DEAD_SHOWN = 50
+GAVE_UP_SHOWN = 50  # of each state
 
 
 @dataclass
@@ -45,15 +46,20 @@ async def webhooks_page(request: Request, session: Session) -> Response:
                     bool(hook.secret), hook.client_credentials is not None,
                 ))  # fmt: skip
         recent = await repo.recent_deliveries(conn, session.project_id, RECENT)
-        dead, _ = await list_deliveries(conn, session.project_id, None, DEAD, DEAD_SHOWN)
+        gave_up = []
+        for state in (DEAD, FAILED):
+            found, _ = await list_deliveries(conn, session.project_id, None, state, GAVE_UP_SHOWN)
+            gave_up += found
+    gave_up.sort(key=lambda d: d.id, reverse=True)
     return page(request, session, "webhooks.html", nav="webhooks", targets=targets,
-                recent=recent, dead=dead, app_names=names,
+                recent=recent, gave_up=gave_up[:GAVE_UP_SHOWN], app_names=names,
+                any_dead=any(d.state == DEAD for d in gave_up),
                 notice=request.query_params.get("redriven", ""))  # fmt: skip
 
 
 @signed_in
 async def redrive_deliveries(request: Request, session: Session) -> Response:
-    """Queue the named dead delivery again, or every dead one when none is named."""
+    """Queue the named delivery (DEAD or FAILED) again, or every DEAD one when none is named."""
     services = services_of(request)
     form = await read_form(request)
     check_form(services, session, form)

@@ -26,8 +26,14 @@ function setupBatchCounts() {
   if (!section || !window.EventSource) return;
   var source = new EventSource(section.getAttribute("data-live"));
   var state = document.getElementById("live-state");
+  var first = null;
   source.addEventListener("counts", function (event) {
     var status = JSON.parse(event.data);
+    if (first === null) first = event.data;
+    else if (event.data !== first) {
+      var stale = document.getElementById("recipients-stale");
+      if (stale) stale.hidden = false;
+    }
     var counts = status.counts;
     counts.done = counts.total - counts.queued;
     section.querySelectorAll("[data-count]").forEach(function (el) {
