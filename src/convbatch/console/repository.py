@@ -92,10 +92,9 @@ async def recipients(
     )
     if identity:
         pattern = like_pattern(identity)
-        query = query.where(
-            or_(messages.c.identity.like(pattern, escape="\\"),
-                messages.c.payload.like(pattern, escape="\\"))
-        )  # fmt: skip
+        # Before a message is sent its identity is only in the request's recipient entry.
+        unsent = and_(messages.c.identity.is_(None), messages.c.payload.like(pattern, escape="\\"))
+        query = query.where(or_(messages.c.identity.like(pattern, escape="\\"), unsent))
     else:
         query = query.where(messages.c.idx >= first_idx, messages.c.idx < first_idx + limit)
     return (await conn.execute(query.order_by(messages.c.idx).limit(limit))).all()
