@@ -54,7 +54,7 @@ def browser_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def console_cluster(browser_logs: Path) -> Iterator[tuple[Cluster, str]]:
     url = f"sqlite:///{browser_logs / 'console.db'}"
     # Small claims: a batch takes several dispatch rounds, so its counts change step by step.
-    with Cluster.running(url, browser_logs, claim_limit=25) as cluster:
+    with Cluster.running(url, browser_logs, claim_limit=10) as cluster:
         cluster.env["CONVBATCH_OUTBOUND_ALLOW"] = "127.0.0.0/8,::1"
         yield cluster, url
 
