@@ -77,3 +77,20 @@ async def test_a_session_of_project_a_cannot_read_or_cancel_project_b(
     reply_post = await page.request.post(cancel, form={"csrf_token": token or ""})
     assert reply_post.status == 404
     assert (await console.b.status(theirs))["status"] == "SCHEDULED"
+
+
+async def test_landmarks_labels_and_visible_keyboard_focus(page: Page, console: Console) -> None:
+    await page.goto(f"{console.url}/console/batches")
+    await expect(page.get_by_role("banner")).to_have_count(1)
+    await expect(page.get_by_role("main")).to_have_count(1)
+    await expect(page.get_by_role("navigation", name="Console sections")).to_be_visible()
+    await expect(page.get_by_role("search", name="Filter batches")).to_be_visible()
+    await expect(page.get_by_role("link", name="Batches")).to_have_attribute("aria-current", "page")
+    for expected in ("Skip to content", "Batches", "Sandbox inbox"):
+        await page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        await expect(focused).to_have_text(expected)
+        style = await focused.evaluate("el => getComputedStyle(el).outlineStyle")
+        assert style not in ("none", ""), (expected, style)
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{console.url}/console/inbox")
