@@ -70,6 +70,8 @@ async def test_pages_show_the_projects_data(console_api: Api) -> None:
     page1 = await client.get(f"/console/batches/{batch_id}")
     assert page1.status_code == 200 and "+468000005" in page1.text
     assert "Page 1 of 3" in page1.text and "+468000505" not in page1.text
+    assert page1.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page1.headers["content-security-policy"]
     page2 = await client.get(f"/console/batches/{batch_id}?page=2")
     assert "+468000505" in page2.text and "+468000005" not in page2.text
     found = await client.get(f"/console/batches/{batch_id}", params={"identity": "001105"})

@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Console, screenshot
 from tests.browser.helpers import batch, eventually, recipients
-from tests.integration.webhook_kit import receiver
+from tests.integration.webhook_kit import Receiver, receiver
 
 SECRET = "console-webhook-secret"
 
@@ -52,8 +52,8 @@ async def test_a_refused_delivery_is_redriven_from_the_console(
         await _remove_webhooks(console)
 
 
-async def _got(rx: object, count: int) -> bool:
-    return len(rx.calls) >= count  # type: ignore[attr-defined]
+async def _got(rx: Receiver, count: int) -> bool:
+    return len(rx.calls) >= count
 
 
 async def _remove_webhooks(console: Console) -> None:

@@ -89,10 +89,23 @@ templates.env.globals.update(
 )
 
 
+# Pages are private and act on their project: never cached, never framed by another site, and
+# no script or style from anywhere but the console itself (progress bars use inline widths).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def page(
     request: Request, session: Session | None, name: str, status_code: int = 200, **context: Any
 ) -> Response:
     """A full page: the template with the signed-in project and a form token for its forms."""
     token = form_token(services_of(request), session) if session is not None else ""
     context.update(session=session, csrf_field=FORM_TOKEN_FIELD, csrf_token=token)
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=PAGE_HEADERS
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from convbatch.console.render import FORM_TOKEN_FIELD, templates
+from convbatch.console.render import PAGE_HEADERS, templates
 from convbatch.console.session import (
     COOKIE,
+    FORM_TOKEN_FIELD,
     PRE_COOKIE,
     SIGN_IN_FORM_SECONDS,
     SIGN_IN_PATH,
@@ -35,7 +36,7 @@ def _sign_in_page(request: Request, error: str = "", key_id: str = "") -> Respon
     context = {"session": None, "csrf_field": FORM_TOKEN_FIELD, "csrf_token": token,
                "error": error, "key_id": key_id}  # fmt: skip
     response = templates.TemplateResponse(
-        request, "sign_in.html", context, status_code=401 if error else 200
+        request, "sign_in.html", context, status_code=401 if error else 200, headers=PAGE_HEADERS
     )
     set_cookie(request, response, PRE_COOKIE, nonce, SIGN_IN_FORM_SECONDS)
     return response
