@@ -36,11 +36,12 @@ class Settings:
     retry_max_attempts: int = 6
     dispatch_concurrency: int = 2
     # Web console: how long a sign-in lasts, how often a live page's data is checked for
-    # changes, and how long one live stream stays open before the browser reconnects (a stream
-    # still open delays a graceful shutdown by at most that long).
+    # changes, how long one live stream stays open before the browser reconnects (a stream
+    # still open delays a graceful shutdown by at most that long), and how many may be open.
     console_session_seconds: int = 8 * 3600
     console_live_ms: int = 200
     console_stream_seconds: int = 15
+    console_max_streams: int = 200  # live streams open at once per process
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

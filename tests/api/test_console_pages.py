@@ -131,3 +131,14 @@ async def test_signed_out_visitors_are_sent_to_sign_in(console_api: Api) -> None
     assert (await client.get("/console/batches")).status_code == 303
     bad = await client.post("/console/sign-in", data={"key_id": "x", "key_secret": "y"})
     assert bad.status_code == 403  # no sign-in form token
+
+
+async def test_live_streams_past_the_cap_only_ask_the_browser_to_come_back(
+    settings: Settings,
+) -> None:
+    async with running_api(settings.with_(console_max_streams=0)) as api:
+        client = await signed_in(api)
+        batch_id = await send(api, 1, send_after=later())
+        live = await client.get(f"/console/batches/{batch_id}/live")
+        assert live.status_code == 200
+        assert live.text == "retry: 5000\n\n"

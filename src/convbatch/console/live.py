@@ -25,6 +25,7 @@ from convbatch.console.session import Session, signed_in
 from convbatch.services import services_of
 
 RECONNECT_MS = 250
+BUSY_RECONNECT_MS = 5000  # when every stream slot is taken, the browser tries again this late
 QUIET_MS = 60_000  # a finished batch whose counts stood still this long will not change
 INBOX_BATCH = 200
 _encode = msgspec.json.Encoder().encode
@@ -35,9 +36,27 @@ def _event(kind: str, data: Any, event_id: str | None = None) -> str:
     return f"{head}event: {kind}\ndata: {_encode(data).decode()}\n\n"
 
 
-def _streaming(events: AsyncIterator[str]) -> Response:
+def _streaming(request: Request, events: AsyncIterator[str]) -> Response:
+    """The stream, if this process has a free slot for it; else one that only tells the
+    browser to come back later (an error status would make it give up for good)."""
+    state = request.app.state
+    limit = services_of(request).settings.console_max_streams
+
+    async def counted() -> AsyncIterator[str]:
+        # Checked and taken with no await in between, when the body starts: a slot is never
+        # held by a response that was not sent.
+        if getattr(state, "console_streams", 0) >= limit:
+            yield f"retry: {BUSY_RECONNECT_MS}\n\n"
+            return
+        state.console_streams = getattr(state, "console_streams", 0) + 1
+        try:
+            async for event in events:
+                yield event
+        finally:
+            state.console_streams -= 1
+
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(counted(), media_type="text/event-stream", headers=headers)
 
 
 async def _ticks(request: Request) -> AsyncIterator[None]:
@@ -75,7 +94,7 @@ async def batch_counts(request: Request, session: Session) -> Response:
                 yield _event("end", {"reason": "finished"})
                 return
 
-    return _streaming(events())
+    return _streaming(request, events())
 
 
 def _inbox_cursor(raw: str | None) -> tuple[int, str] | None:
@@ -112,4 +131,4 @@ async def inbox_messages(request: Request, session: Session) -> Response:
                 if search in row.identity:
                     yield _event("message", inbox_item(row), f"{cursor[0]}_{cursor[1]}")
 
-    return _streaming(events())
+    return _streaming(request, events())
