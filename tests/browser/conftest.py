@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.processes import Client, Cluster, Server, Tenant, create_tenant
 
@@ -24,6 +24,9 @@ VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # The sandbox answers slowly enough that a batch's counts visibly move while a page is open.
 SLOW_SANDBOX = {"latency_ms": 250, "delivered_delay_ms": 500}
+
+# The machine may be shared and busy: give a page's expected state time to arrive.
+expect.set_options(timeout=20_000)
 
 if not Path(CHROMIUM).exists():
     # CI installs it (.ci/run); elsewhere the browser tests are skipped, never faked.

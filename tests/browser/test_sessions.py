@@ -94,3 +94,22 @@ async def test_landmarks_labels_and_visible_keyboard_focus(page: Page, console: 
         assert style not in ("none", ""), (expected, style)
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(f"{console.url}/console/inbox")
+
+
+async def test_the_theme_follows_the_system_and_the_toggle_is_remembered(
+    browser: Browser, console: Console
+) -> None:
+    background = "getComputedStyle(document.body).backgroundColor"
+    context = await browser.new_context(viewport=VIEWPORT, color_scheme="dark")
+    tab = await context.new_page()
+    await sign_in(tab, console.url, console.a.tenant)
+    dark = await tab.evaluate(background)
+    toggle = tab.get_by_role("button", name="Dark theme")
+    await expect(toggle).to_have_attribute("aria-pressed", "true")
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-pressed", "false")
+    light = await tab.evaluate(background)
+    await tab.goto(f"{console.url}/console/inbox")
+    assert await tab.evaluate(background) == light != dark
+    assert light == "rgb(246, 247, 249)", light
+    await context.close()
