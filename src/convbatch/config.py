@@ -39,6 +39,13 @@ class Settings:
     max_driver_timeout_s: float = 30.0  # http / conversation_api `timeout`
     max_sandbox_latency_ms: int = 30_000
     max_receipt_delay_ms: int = 3_600_000  # sandbox receipt delays
+    # Web console: how long a sign-in lasts, how often a live page's data is checked for
+    # changes, how long one live stream stays open before the browser reconnects (a stream
+    # still open delays a graceful shutdown by at most that long), and how many may be open.
+    console_session_seconds: int = 8 * 3600
+    console_live_ms: int = 200
+    console_stream_seconds: int = 15
+    console_max_streams: int = 200  # live streams open at once per process
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -12,6 +12,7 @@ from convbatch.callbacks.endpoints import routes as delivery_routes
 from convbatch.channels.inbound import routes as receipt_routes
 from convbatch.channels.sandbox_inbox import routes as sandbox_routes
 from convbatch.consents.endpoints import routes as consent_routes
+from convbatch.console import console_routes
 from convbatch.contacts.endpoints import routes as contact_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
 from convbatch.conversation.send import routes as send_routes
@@ -39,4 +40,5 @@ routes: list[BaseRoute] = [
     Route("/docs", docs_page, methods=["GET"]),
     Mount("/v1/projects/{project_id}", routes=[*batch_message_routes, *batch_job_routes]),
     Mount("/conversation/v1/projects/{project_id}", routes=conversation_routes),
+    Mount("/console", routes=console_routes),
 ]

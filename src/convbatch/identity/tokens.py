@@ -41,6 +41,11 @@ class TokenSigner:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
+    def derived(self, purpose: str) -> TokenSigner:
+        """A signer keyed for another purpose (console sessions, form tokens): what it signs
+        is never accepted where this signer's tokens are, and the reverse."""
+        return TokenSigner(hmac.new(self._key, purpose.encode(), hashlib.sha256).digest())
+
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
