@@ -13,6 +13,7 @@ from convbatch.admin import with_db
 from convbatch.apps.repository import insert_app
 from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
 from convbatch.callbacks.cli import webhooks_app
+from convbatch.client.commands import register as register_client_commands
 from convbatch.clock import now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
@@ -31,6 +32,7 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(webhooks_app, name="webhooks")
 sandbox_cli = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
 app.add_typer(sandbox_cli, name="sandbox")
+register_client_commands(app)
 console = Console()
 T = TypeVar("T")
 
