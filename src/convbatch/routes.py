@@ -18,6 +18,7 @@ from convbatch.conversation.send import routes as send_routes
 from convbatch.docs import docs_routes, openapi_endpoint
 from convbatch.health import healthz
 from convbatch.jobs.endpoints import routes as batch_job_routes
+from convbatch.metrics.scrape import metrics_endpoint
 from convbatch.webhooks.endpoints import routes as webhook_routes
 
 conversation_routes: list[BaseRoute] = [
@@ -35,6 +36,7 @@ conversation_routes: list[BaseRoute] = [
 routes: list[BaseRoute] = [
     Route("/oauth2/token", token_endpoint, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", metrics_endpoint, methods=["GET"]),
     Route("/openapi.json", openapi_endpoint, methods=["GET"]),
     *docs_routes,
     Mount("/v1/projects/{project_id}", routes=[*batch_message_routes, *batch_job_routes]),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Row
 
+from convbatch import metrics
 from convbatch.callbacks.outbox import add_events
 from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.channels.base import SendResult, failed
@@ -60,10 +61,13 @@ class Dispatcher:
             )
         if not rows:
             return 0
+        round_done = metrics.dispatch_started()
         decisions = await self._decide(rows, now_ms)
         record = RoundRecord(self.clock.now(), self._now_ms())
         await self._send(decisions, record)
         await self._record(decisions, record)
+        metrics.record_message_outcomes((row[1], row[4]) for row in record.rows)  # state, channel
+        round_done(len(rows))
         return len(rows)
 
     async def _decide(self, rows: Sequence[Row], now_ms: int) -> list[plan.Decision]:
@@ -125,7 +129,8 @@ class Dispatcher:
         else:
             driver = self.drivers.get(first.row.app_id, config)
             try:
-                results = await driver.send([d.outbound for d in group if d.outbound])
+                with metrics.driver_call(config.driver, channel):
+                    results = await driver.send([d.outbound for d in group if d.outbound])
             except Exception as exc:  # a whole-call failure: every message is retried
                 results = [SendResult(d.row.id, "retry", "INTERNAL_ERROR", str(exc)[:500])
                            for d in group]  # fmt: skip
