@@ -56,6 +56,8 @@ class RequestLog:
 
     @staticmethod
     def _line(scope: Scope, status: int, seconds: float) -> None:
+        if setup.request_level is None:
+            return
         params = scope.get("path_params") or {}
         ids = {k: params[k] for k in ("project_id", "batch_id", "app_id") if k in params}
         log.log(

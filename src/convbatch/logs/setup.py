@@ -18,8 +18,9 @@ FORMATS = ("console", "json")
 REDACTED = "[redacted]"
 _SECRET_WORDS = ("authorization", "cookie", "headers", "token", "secret", "password")
 
-# Level of the per-request line: info where logs are collected (json), debug on a terminal.
-request_level = logging.DEBUG
+# Level of the per-request line: info where logs are collected (json), debug on a terminal;
+# None until logging is set up (an app built in a test or an embedding program writes none).
+request_level: int | None = None
 
 
 def redact(_logger: Any, _method: str, event: EventDict) -> EventDict:

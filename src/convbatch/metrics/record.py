@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from convbatch.metrics import definitions as m
 
@@ -64,6 +65,18 @@ def webhook_delivery(state: str, seconds: float | None) -> None:
         m.WEBHOOK_LATENCY.observe(seconds)
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The labelled children of the request metrics, kept so a request skips the label lookup.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def api_request(method: str, route: str, status: int, seconds: float) -> None:
-    m.API_REQUESTS.labels(method, route, str(status)).inc()
-    m.API_LATENCY.labels(method, route).observe(seconds)
+    if method not in _METHODS:
+        method = "OTHER"  # a client's made-up method must not create series
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = (m.API_REQUESTS.labels(method, route, str(status)),
+                  m.API_LATENCY.labels(method, route))  # fmt: skip
+        _request_series[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
