@@ -122,6 +122,12 @@ async def test_send_csv_in_three_batches_with_bad_rows_reported(tmp_path: Path) 
             for batch_id in summary["batches"]:
                 assert batch_id in watched.stdout
 
+            refused = subprocess.run([*send_args(csv, "refused"), "--app", "01NOSUCHAPP"],
+                                     env=cli_env(server, tenant, app_id), capture_output=True,
+                                     text=True, timeout=120)  # fmt: skip
+            assert refused.returncode == 1 and "Stopped: HTTP 400" in refused.stderr
+            assert await tagged(client, "refused") == []
+
 
 async def test_killed_run_resumes_without_sending_a_chunk_twice(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'cli.db'}"

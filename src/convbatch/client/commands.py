@@ -87,6 +87,8 @@ def send(
         outcome = asyncio.run(_send(credentials, options, file, chunks, concurrency))
     except Exception as exc:  # a TaskGroup wraps the error that stopped it in a group
         cause = _unwrap(exc)
+        if isinstance(cause, OSError):
+            cause = ApiError(0, f"cannot write the run file {file.path} ({cause}); use --run-file")
         if not isinstance(cause, ApiError):
             raise
         err.print(f"[red]Stopped: {cause}. Run the same command again to resume.")
