@@ -3,12 +3,16 @@ checked against what was sent (on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections import defaultdict, deque
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
+from convbatch.db.tables import webhook_deliveries
 from tests.api.builders import batch, sms
-from tests.integration.helpers import FAST, wait_for_status
+from tests.integration.helpers import FAST, wait_for_status, wait_until
+from tests.integration.webhook_kit import receiver
 from tests.support import running_api
 
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
@@ -81,3 +85,38 @@ async def test_unknown_paths_share_one_route_label_and_a_token_guards_metrics(se
     assert not any(
         "/no/such" in dict(k).get("route", "") for k in after["convbatch_api_requests_total"]
     )
+
+
+async def test_webhook_deliveries_are_counted_by_outcome(settings) -> None:
+    async with (
+        receiver(script=deque([400])) as rx,
+        running_api(settings.with_(**FAST), engine=True) as api,
+    ):
+        hook = {"app_id": api.tenant.app_id, "target": rx.url(), "target_type": "HTTP",
+                "triggers": ["BATCH_STATUS_UPDATE"]}  # fmt: skip
+        reply = await api.client.post(api.conv_url("/webhooks"), json=hook, headers=api.auth)
+        assert reply.status_code == 200, reply.text
+        await asyncio.sleep(1.2)  # the engine's trigger cache notices the new webhook
+        before = await scrape(api)
+        batch_id = (await api.post("/messages", batch(api.tenant.app_id, 2))).json()["batch_id"]
+        await wait_for_status(api, batch_id, "PROCESSED")
+
+        async def settled() -> bool:
+            async with api.db.read() as conn:
+                found = (await conn.execute(select(webhook_deliveries.c.state))).all()
+            # Two status updates (READY, PROCESSED), each given up or delivered.
+            return len(found) >= 2 and "PENDING" not in {r.state for r in found}
+
+        await wait_until(settled)
+        after = await scrape(api)
+        async with api.db.read() as conn:
+            rows = (await conn.execute(select(webhook_deliveries.c.state))).all()
+
+    def moved(name: str, **labels: str) -> float:
+        return total(after, name, **labels) - total(before, name, **labels)
+
+    assert len(rx.calls) == len(rows) >= 2
+    assert moved("convbatch_webhook_deliveries_total", outcome="failed") == 1
+    assert moved("convbatch_webhook_deliveries_total", outcome="delivered") == len(rows) - 1
+    assert moved("convbatch_webhook_delivery_seconds_count") == len(rows)
+    assert total(after, "convbatch_webhook_queue_deliveries", state="PENDING") == 0

@@ -2,7 +2,7 @@
 histograms, plus gauges read from the database at scrape time.
 
 The queue gauges use only indexed counts: messages waiting or in flight (partial indexes on
-their states), scheduled batches' queued counters, and webhook deliveries by state. With
+their states), scheduled batches' queued counters, and pending and dead webhook deliveries. With
 ``CONVBATCH_METRICS_TOKEN`` set the endpoint wants ``Authorization: Bearer <that token>``."""
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ async def queue_families(db: Database) -> list[Metric]:
         "convbatch_queue_messages", "Messages waiting in the queue, by state.", labels=["state"]
     )
     hooks = GaugeMetricFamily(
-        "convbatch_webhook_queue_deliveries", "Webhook deliveries by state.", labels=["state"]
+        "convbatch_webhook_queue_deliveries",
+        "Webhook deliveries waiting (PENDING) or given up (DEAD).",
+        labels=["state"],
     )
     async with db.read() as conn:
         for state in ("QUEUED", "SENDING"):
@@ -53,11 +55,10 @@ async def queue_families(db: Database) -> list[Metric]:
             batches.c.status == "SCHEDULED"
         )
         queue.add_metric(["SCHEDULED"], (await conn.execute(scheduled)).scalar_one())
-        by_state = select(webhook_deliveries.c.state, func.count()).group_by(
-            webhook_deliveries.c.state
-        )
-        for state, count in (await conn.execute(by_state)).all():
-            hooks.add_metric([state], count)
+        for state in ("PENDING", "DEAD"):  # delivered and failed ones are history, not queue
+            count = select(func.count()).select_from(webhook_deliveries)
+            count = count.where(webhook_deliveries.c.state == state)
+            hooks.add_metric([state], (await conn.execute(count)).scalar_one())
     return [queue, hooks]
 
 
