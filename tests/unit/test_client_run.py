@@ -71,8 +71,11 @@ def test_chunks_are_tagged_with_run_and_number() -> None:
 
 def test_run_file_round_trip_and_other_run(tmp_path: Path) -> None:
     path = tmp_path / "x.run.json"
-    RunFile.load(path, "R1").accept(2, "B2")
-    assert RunFile.load(path, "R1").chunks == {2: "B2"}
-    assert RunFile.load(path, "R2").chunks == {}
+    fresh = RunFile.load(path, "R1")
+    assert not fresh.resumed
+    fresh.accept(2, "B2")
+    again = RunFile.load(path, "R1")
+    assert again.chunks == {2: "B2"} and again.resumed
+    assert RunFile.load(path, "R2").chunks == {} and not RunFile.load(path, "R2").resumed
     path.write_text("{half")
     assert RunFile.load(path, "R1").chunks == {}

@@ -95,6 +95,7 @@ class RunFile:
     path: Path
     run: str
     chunks: dict[int, str] = field(default_factory=dict)
+    resumed: bool = False  # the file was there for this run: an earlier attempt started
 
     @classmethod
     def load(cls, path: Path, run: str) -> RunFile:
@@ -105,10 +106,14 @@ class RunFile:
         if not isinstance(saved, dict) or saved.get("run_id") != run:
             return cls(path, run)  # another file or other options: another run
         chunks = saved.get("chunks") or {}
-        return cls(path, run, {int(n): str(b) for n, b in chunks.items() if str(n).isdigit()})
+        known = {int(n): str(b) for n, b in chunks.items() if str(n).isdigit()}
+        return cls(path, run, known, resumed=True)
 
     def accept(self, number: int, batch_id: str) -> None:
         self.chunks[number] = batch_id
+        self.save()
+
+    def save(self) -> None:
         data = {"run_id": self.run, "chunks": {str(n): b for n, b in sorted(self.chunks.items())}}
         partial = self.path.with_name(self.path.name + ".tmp")
         partial.write_text(json.dumps(data, indent=1))

@@ -23,6 +23,9 @@ from convbatch.client.run import (
 
 MAX_ATTEMPTS = 5
 RETRY_BASE_S = 0.5
+# On a resumed run, a chunk request of the interrupted attempt may still be being stored by
+# the server; look again after this long before deciding that a chunk is missing.
+RESUME_GRACE_S = 2.0
 
 Progress = Callable[[int], None]  # called with the recipients of each chunk accepted
 
@@ -44,6 +47,10 @@ async def send_chunks(
     """Send every chunk not yet accepted; raises the first error that a retry cannot mend."""
     outcome = Outcome()
     known = {**run_file.chunks, **await lookup(api, run_file.run)}
+    if run_file.resumed or known:
+        await asyncio.sleep(RESUME_GRACE_S)
+        known.update(await lookup(api, run_file.run))
+    run_file.save()  # before the first send, so a later attempt knows this one started
     for chunk in chunks:
         if chunk.number in known:
             outcome.batches[chunk.number] = known[chunk.number]
