@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from convbatch.api.errors import EXCEPTION_HANDLERS
 from convbatch.clock import Clock, SystemClock
@@ -13,6 +14,9 @@ from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
 from convbatch.engine.runner import running_engine
+from convbatch.logs.middleware import RequestLog
+from convbatch.logs.setup import configure_logging
+from convbatch.metrics.middleware import RequestMetrics
 from convbatch.routes import routes
 from convbatch.runtime import tune_gc
 from convbatch.services import Services
@@ -41,11 +45,14 @@ def create_app(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
+        middleware=[Middleware(RequestLog), Middleware(RequestMetrics, routes=routes)],
     )
 
 
 def api_only_from_env() -> Starlette:
     """Factory for multi-process API serving: settings from CONVBATCH_* variables, no engine."""
-    application = create_app(Settings.from_env(), engine=False)
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    application = create_app(settings, engine=False)
     tune_gc()
     return application

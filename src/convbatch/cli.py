@@ -13,10 +13,12 @@ from convbatch.admin import with_db
 from convbatch.apps.repository import insert_app
 from convbatch.bootstrap import SANDBOX_CHANNELS, Tenant, bootstrap_if_empty, sandbox_app
 from convbatch.callbacks.cli import webhooks_app
+from convbatch.client.commands import register as register_client_commands
 from convbatch.clock import now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.identity.repository import create_key, create_project, project_exists
+from convbatch.metrics.processes import prepare_multiprocess_dir, serve_worker_metrics
 from convbatch.runtime import tune_gc
 
 app = typer.Typer(help="Self-hosted Sinch Conversation Batch API.", no_args_is_help=True)
@@ -31,6 +33,7 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(webhooks_app, name="webhooks")
 sandbox_cli = typer.Typer(help="The sandbox channel.", no_args_is_help=True)
 app.add_typer(sandbox_cli, name="sandbox")
+register_client_commands(app)
 console = Console()
 T = TypeVar("T")
 
@@ -76,6 +79,15 @@ def print_bootstrap(tenant: Tenant, base_url: str) -> None:
     )
 
 
+def _configure_logging(settings: Settings) -> None:
+    from convbatch.logs.setup import configure_logging
+
+    try:
+        configure_logging(settings.log_format, settings.log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="CONVBATCH_LOG_FORMAT") from exc
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
@@ -92,6 +104,7 @@ def serve(
     from convbatch.app import create_app
 
     settings = Settings.from_env(host=host, port=port, database_url=db)
+    _configure_logging(settings)
     tenant = with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
@@ -100,6 +113,7 @@ def serve(
         "port": settings.port,
         "log_level": settings.log_level,
         "access_log": False,
+        "log_config": None,  # logging is set up by _configure_logging (and in each worker)
     }
     if workers > 1:
         if not no_engine:
@@ -108,6 +122,7 @@ def serve(
             )
         # Worker processes rebuild the app from the environment.
         os.environ["CONVBATCH_DATABASE_URL"] = settings.database_url
+        prepare_multiprocess_dir()  # their metrics add up through files in one directory
         uvicorn.run("convbatch.app:api_only_from_env", factory=True, workers=workers, **common)
         return
     application = create_app(settings, engine=not no_engine)
@@ -123,6 +138,10 @@ def worker(
         help="Lower this process's CPU priority by N, so API processes on the same host "
         "answer first when the CPU is busy.",
     ),
+    metrics_port: int = typer.Option(
+        0, envvar="CONVBATCH_METRICS_PORT", help="Serve this worker's /metrics on this port.",
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Interface of --metrics-port."),
 ) -> None:  # fmt: skip
     """Run the dispatch engine alone (no HTTP); any number may share a PostgreSQL database."""
     import os
@@ -131,8 +150,12 @@ def worker(
 
     if nice:
         os.nice(nice)
+    if metrics_port:
+        serve_worker_metrics(metrics_port, metrics_host)
     tune_gc()
-    asyncio.run(run_worker(Settings.from_env(database_url=db)))
+    settings = Settings.from_env(database_url=db)
+    _configure_logging(settings)
+    asyncio.run(run_worker(settings))
 
 
 @db_app.command("upgrade")

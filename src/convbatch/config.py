@@ -26,6 +26,9 @@ class Settings:
     # Public base URL printed in bootstrap output and curl examples.
     public_url: str = ""
     log_level: str = "info"
+    log_format: str = "console"  # or "json": one JSON object per line, one line per request
+    # When set, GET /metrics wants "Authorization: Bearer <metrics_token>".
+    metrics_token: str = ""
     # Engine tuning (see engine/worker.py). A crashed worker's messages return after lease_ms.
     claim_limit: int = 500
     lease_ms: int = 30_000

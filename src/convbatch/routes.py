@@ -16,9 +16,10 @@ from convbatch.console import console_routes
 from convbatch.contacts.endpoints import routes as contact_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
 from convbatch.conversation.send import routes as send_routes
-from convbatch.docs import docs_page, openapi_endpoint
+from convbatch.docs import docs_routes, openapi_endpoint
 from convbatch.health import healthz
 from convbatch.jobs.endpoints import routes as batch_job_routes
+from convbatch.metrics.scrape import metrics_endpoint
 from convbatch.webhooks.endpoints import routes as webhook_routes
 
 conversation_routes: list[BaseRoute] = [
@@ -36,8 +37,9 @@ conversation_routes: list[BaseRoute] = [
 routes: list[BaseRoute] = [
     Route("/oauth2/token", token_endpoint, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", metrics_endpoint, methods=["GET"]),
     Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-    Route("/docs", docs_page, methods=["GET"]),
+    *docs_routes,
     Mount("/v1/projects/{project_id}", routes=[*batch_message_routes, *batch_job_routes]),
     Mount("/conversation/v1/projects/{project_id}", routes=conversation_routes),
     Mount("/console", routes=console_routes),

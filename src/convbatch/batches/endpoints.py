@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from convbatch import metrics
 from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.batches import service
@@ -32,6 +34,8 @@ async def send_batch(request: Request, project_id: str) -> Response:
 
     result = await services.group.run(store)
     services.wakeup.set()
+    metrics.messages_accepted(len(req.recipient_and_params))
+    structlog.contextvars.bind_contextvars(batch_id=result.batch_id)  # for the request's log line
     return json_response(result)
 
 

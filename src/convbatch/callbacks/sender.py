@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from convbatch import __version__
+from convbatch import __version__, metrics
 from convbatch.callbacks.claims import claim_due, release_claims, renew_leases
 from convbatch.callbacks.fanout import any_pending, fan_out, take_fanout_lock
 from convbatch.callbacks.outcomes import Claim, Finished, Outcome, record_outcomes
@@ -184,6 +184,7 @@ class OutboxSender:
                     break
                 outcome = None if claim.skip else await self._post(claim)
                 state, next_ms = self._verdict(claim, outcome)
+                metrics.webhook_delivery(state, outcome.latency_ms / 1000 if outcome else None)
                 results.append(Finished(claim, outcome, state, next_ms))
                 sent += 1
                 if state == PENDING:

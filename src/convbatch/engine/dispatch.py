@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch import metrics
 from convbatch.channels.registry import DriverRegistry
 from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
@@ -129,6 +130,7 @@ class Dispatcher(LaneHooks):
                      self.settings.max_outstanding - self.total_outstanding)  # fmt: skip
         if budget <= 0:
             return 0
+        cycle_done = metrics.dispatch_started()
         now = now_ms(self.clock)
         async with self.db.read() as conn:
             if not await queries.has_due_messages(conn, now):
@@ -142,6 +144,7 @@ class Dispatcher(LaneHooks):
         rows = await self._claim(shares, budget, now)
         if rows:
             await self._dispatch(rows, now)
+        cycle_done(len(rows))
         return len(rows)
 
     async def _claim(self, shares: dict[str, int], budget: int, now: int) -> list[ClaimedMessage]:

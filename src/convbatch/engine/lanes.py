@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from convbatch import metrics
 from convbatch.channels.base import Driver, SendResult, failed
 from convbatch.engine.plan import Decision
 
@@ -136,7 +137,8 @@ class Lane:
         assert setup.driver is not None
         outbound = [d.outbound for d in ready if d.outbound is not None]
         try:
-            results = await asyncio.wait_for(setup.driver.send(outbound), setup.deadline_s)
+            with metrics.driver_call(setup.driver.name, self.channel):
+                results = await asyncio.wait_for(setup.driver.send(outbound), setup.deadline_s)
         except TimeoutError:
             text = f"no answer from the channel within its {setup.deadline_s:g} s deadline"
             results = [_unknown(d, setup, text) for d in ready]

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch import metrics
 from convbatch.callbacks import events as ev
 from convbatch.callbacks.outbox import Event, add_events
 from convbatch.callbacks.subscriptions import app_triggers
@@ -85,6 +86,7 @@ async def apply_receipts(
         else:
             row["delivery_status"] = receipt.status
         changed[row["id"]] = row
+        metrics.receipt(receipt.status, row["channel"])
         if row["app_id"] not in triggers:
             triggers[row["app_id"]] = await app_triggers(conn, row["app_id"])
         ctx = contexts.get(row["batch_id"] or "")

@@ -12,6 +12,7 @@ import asyncio
 
 import structlog
 
+from convbatch import metrics
 from convbatch.callbacks.outbox import add_events
 from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.clock import Clock, now_ms
@@ -76,3 +77,4 @@ class Recorder:
             await queries.add_to_counters(conn, record.deltas, record.now_ms)
             await finish_batches(conn, list(record.deltas), record)
             await add_events(conn, record.events, record.now_ms)
+        metrics.record_message_outcomes((row.state, row.channel) for row in record.rows)
