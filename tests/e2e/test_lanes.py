@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, text
 
@@ -32,16 +33,22 @@ async def wait_processed(client: Client, batch_id: str, timeout: float) -> float
     return time.monotonic() - began
 
 
-async def queued_of(database_url: str, batch_ids: list[str]) -> int:
+async def read_one(database_url: str, sql: str, **params: object) -> Any:
+    """The one row a query answers, read straight from the database."""
     db = Database(database_url)
     try:
-        sql = text("SELECT COALESCE(SUM(queued), 0) FROM batches WHERE id IN :ids")
+        query = text(sql)
+        if "ids" in params:
+            query = query.bindparams(bindparam("ids", expanding=True))
         async with db.read() as conn:
-            found = await conn.execute(sql.bindparams(bindparam("ids", expanding=True)),
-                                       {"ids": batch_ids})  # fmt: skip
-            return int(found.scalar_one())
+            return (await conn.execute(query, params)).one()
     finally:
         await db.dispose()
+
+
+async def queued_of(database_url: str, batch_ids: list[str]) -> int:
+    sql = "SELECT COALESCE(SUM(queued), 0) AS n FROM batches WHERE id IN :ids"
+    return int((await read_one(database_url, sql, ids=batch_ids)).n)
 
 
 async def test_a_slow_channel_does_not_delay_another_project(
@@ -64,20 +71,10 @@ async def test_a_slow_channel_does_not_delay_another_project(
         f"\n[lanes] B's batch PROCESSED {took:.2f} s after it was sent; "
         f"the channel had {a_received} message(s) when it was"
     )
-    assert (await b_status_counts(db_url, b_batch))["sent_or_beyond"] == 1
+    sql = "SELECT sent + delivered + read AS done FROM batches WHERE id = :id"
+    assert (await read_one(db_url, sql, id=b_batch)).done == 1
     # The only message the channel had by then is B's: A's first call was still in flight.
     assert a_received == 1
-
-
-async def b_status_counts(database_url: str, batch_id: str) -> dict[str, int]:
-    db = Database(database_url)
-    try:
-        sql = text("SELECT total, sent + delivered + read AS done FROM batches WHERE id = :id")
-        async with db.read() as conn:
-            row = (await conn.execute(sql, {"id": batch_id})).one()
-        return {"total": row.total, "sent_or_beyond": row.done}
-    finally:
-        await db.dispose()
 
 
 async def test_a_huge_backlog_does_not_starve_a_small_batch(
