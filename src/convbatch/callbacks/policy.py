@@ -21,7 +21,6 @@ class WebhookSettings:
     per_target: int = 8  # requests in flight to one endpoint URL
     concurrency: int = 64  # requests in flight in total
     prefetch: int = 512  # deliveries claimed ahead of sending, per sender
-    fanout_limit: int = 2000  # outbox events turned into deliveries per round
     lease_margin_s: float = 30.0  # a claim outlives its HTTP timeout by this much
     drain_s: float = 5.0  # on close, how long requests in flight may still finish
     settle_s: float = 0.05  # an idle round waits this long for a request in flight to end

@@ -221,7 +221,8 @@ cancel_requests = Table(
     Column("created_at", Ms, nullable=False),
 )
 
-# Events waiting to be delivered to webhooks (written in the transaction that caused them).
+# Events, each payload stored once (written, with one webhook_deliveries row per receiving
+# endpoint, in the transaction that caused them; state is always FANNED_OUT since 0002).
 outbox_events = Table(
     "outbox_events",
     metadata,
@@ -237,7 +238,6 @@ outbox_events = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", Ms, nullable=False),
     Column("state", String(16), nullable=False, server_default="PENDING"),
-    Index("ix_outbox_pending", "state", "id"),
 )
 
 # One row per (outbox event, receiving endpoint): the delivery queue of webhook callbacks.

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Row
 
-from convbatch.callbacks.outbox import add_events
-from convbatch.callbacks.subscriptions import Subscriptions
+from convbatch.callbacks.outbox import Outbox
 from convbatch.channels.base import SendResult, failed
 from convbatch.channels.registry import DriverRegistry
 from convbatch.clock import Clock, now_ms
@@ -42,7 +41,6 @@ class Dispatcher:
         self.db, self.clock, self.drivers, self.owner = db, clock, drivers, owner
         self.settings = settings or DispatchSettings()
         self.contexts = ContextCache()
-        self.subscriptions = Subscriptions()
         self.limiter = RateLimiter(db)
 
     def _now_ms(self) -> int:
@@ -164,16 +162,16 @@ class Dispatcher:
         retry = self.settings.retry
         async with self.db.transaction() as conn:
             ours = await queries.still_ours(conn, self.owner, [d.row.id for d in decisions])
-            for app_id in {d.row.app_id for d in decisions}:
-                record.triggers[app_id] = await self.subscriptions.triggers(conn, app_id)
+            projects = {d.row.project_id for d in decisions}
+            record.outbox = await Outbox.open(conn, record.now, projects)
             for d in decisions:
                 if d.row.id not in ours:
                     continue  # our lease ran out and another worker owns it now
                 apply_outcome(d, record, retry)
             await queries.finish_messages(conn, record.rows)
             await queries.add_to_counters(conn, record.deltas, record.now_ms)
-            await finish_batches(conn, list(record.deltas), record)
-            await add_events(conn, record.events, record.now_ms)
+            await finish_batches(conn, list(record.deltas), record.outbox)
+            await record.outbox.flush()
 
 
 def apply_outcome(d: plan.Decision, record: RoundRecord, retry: RetryPolicy) -> None:
