@@ -33,7 +33,8 @@ Builder = Callable[[], Payload | Awaitable[Payload]]
 
 @dataclass(slots=True)
 class Event:
-    """An event with its payload already built (see ``Outbox.add``)."""
+    """An event and where it belongs. ``payload`` is the built payload for ``Outbox.add``;
+    the outbox's own kinds leave it empty and build the payload at the flush."""
 
     project_id: str
     app_id: str  # "" for project-wide events (contacts): every app's webhooks may want them

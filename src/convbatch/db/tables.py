@@ -67,6 +67,8 @@ webhooks = Table(
     Column("app_id", String(26), nullable=False, index=True),
     Column("doc", Text, nullable=False),
     Column("created_at", Ms, nullable=False),
+    # Every transaction that writes events reads its projects' webhooks (callbacks/outbox.py).
+    Index("ix_webhooks_project", "project_id", "app_id"),
 )
 
 contacts = Table(
