@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from convbatch.callbacks.outbox import Outbox
 from convbatch.clock import SystemClock
 from convbatch.db.tables import batch_items, consent_audit, consents, messages, outbox_events
 from convbatch.engine.job_items import ItemContext, create_item
@@ -211,7 +212,7 @@ async def test_a_crashed_chunk_leaves_no_effect_and_is_retried(api):
             rows = await claim_items(conn, 10)
             now = CLOCK.now()
             for row in rows:
-                ctx = ItemContext(now, int(now.timestamp() * 1000), frozenset())
+                ctx = ItemContext(now, int(now.timestamp() * 1000), Outbox(conn, now))
                 assert (await create_item(conn, row, ctx)).applied
             if not api.db.is_sqlite:  # another worker skips the rows this one holds
                 assert await run_jobs_once(api.db, CLOCK) == 0

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from convbatch.callbacks import events as ev
-from convbatch.callbacks.outbox import Event, add_events
+from convbatch.callbacks.outbox import Event, Outbox
 from convbatch.callbacks.policy import WebhookSettings
 from convbatch.callbacks.sender import OutboxSender
 from convbatch.clock import FakeClock
@@ -153,7 +153,10 @@ def message_ids(count: int) -> list[str]:
 
 async def add(env: Env, events: list[Event]) -> None:
     async with env.api.db.transaction() as conn:
-        await add_events(conn, events, int(env.clock.now().timestamp() * 1000))
+        outbox = Outbox(conn, env.clock.now())
+        for event in events:
+            outbox.add(event)
+        await outbox.flush()
 
 
 async def deliveries(env: Env) -> list[Any]:
@@ -172,6 +175,19 @@ async def attempts_of(env: Env, delivery_id: str) -> list[Any]:
             .order_by(webhook_attempts.c.id)
         )
         return list((await conn.execute(query)).all())
+
+
+async def waiting_for_earlier(env: Env) -> set[str]:
+    """Ids of the app's deliveries the API shows as held behind an earlier one (and so with
+    no next attempt time of their own)."""
+    api = env.api
+    url = api.conv_url(f"/apps/{env.app_id}/webhook-deliveries?page_size=200")
+    reply = await api.client.get(url, headers=api.auth)
+    assert reply.status_code == 200, reply.text
+    found = reply.json()["deliveries"]
+    held = {d["id"] for d in found if d["waiting_for_earlier"]}
+    assert all(d["next_attempt_time"] is None for d in found if d["id"] in held)
+    return held
 
 
 async def outbox_states(env: Env) -> list[str]:

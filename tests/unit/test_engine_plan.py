@@ -4,12 +4,14 @@ and counters a round records. No database: the facts are built here."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.batches.render import Template
 from convbatch.batches.schemas import BatchOptions
+from convbatch.callbacks.outbox import Outbox
 from convbatch.channels.base import SendResult
 from convbatch.engine import plan
 from convbatch.engine.context import BatchContext
@@ -117,7 +119,11 @@ def test_an_at_most_once_attempt_lost_in_a_crash_fails_as_unknown():
 
 
 def record() -> RoundRecord:
-    return RoundRecord(datetime.fromtimestamp(NOW_MS / 1000, UTC), NOW_MS)
+    now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
+    rec = RoundRecord(now, NOW_MS)
+    # Events only queue up in the outbox until it is flushed: no database is touched here.
+    rec.outbox = Outbox(cast(AsyncConnection, None), now)
+    return rec
 
 
 def sent(result: SendResult | None = None, **row_fields: Any) -> plan.Decision:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC as _UTC
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -24,10 +23,9 @@ from convbatch.batches.schemas import (
     SendBatchResponse,
 )
 from convbatch.batches.validate import check_against_app, check_request
-from convbatch.callbacks.outbox import add_events
-from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.callbacks.outbox import BatchFacts, Outbox
+from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.clock import epoch_ms, to_rfc3339
-from convbatch.engine.lifecycle import status_event
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid, new_ulids
 
@@ -44,7 +42,7 @@ class PreparedBatch:
     metadata: dict[str, str]
     messages: repo.NewMessages
     response: SendBatchResponse
-    status_subscribed: bool  # the app has a webhook for BATCH_STATUS_UPDATE
+    subscriptions: Subscriptions  # the project's webhooks, read while preparing
 
 
 async def prepare_batch(
@@ -84,8 +82,9 @@ async def prepare_batch(
     response = SendBatchResponse(batch_id, None if send_after is None else to_rfc3339(send_after))
     # Looked up here, not in the write transaction: a webhook added in between misses this
     # batch's first status, as it would had it been added a moment later.
-    subscribed = "BATCH_STATUS_UPDATE" in await app_triggers(conn, req.app_id)
-    return PreparedBatch(batch, meta, new, response, subscribed)
+    subscriptions = Subscriptions()
+    await subscriptions.load(conn, [project_id])
+    return PreparedBatch(batch, meta, new, response, subscriptions)
 
 
 async def store_batch(
@@ -97,9 +96,11 @@ async def store_batch(
     await repo.insert_batch(conn, **batch)
     await repo.insert_metadata(conn, batch["id"], batch["project_id"], prepared.metadata)
     await repo.insert_messages(conn, prepared.messages)
-    if prepared.status_subscribed:
-        event = status_event(SimpleNamespace(**batch), batch["status"], now)
-        await add_events(conn, [event], epoch_ms(now))
+    outbox = Outbox(conn, now, prepared.subscriptions)
+    facts = BatchFacts(batch["id"], batch["project_id"], batch["app_id"], batch["batch_type"],
+                       batch["send_after"], batch["metadata"])  # fmt: skip
+    outbox.batch_status(facts, batch["status"])
+    await outbox.flush()
     return prepared.response
 
 
@@ -109,11 +110,11 @@ async def emit_status(
     """BATCH_STATUS_UPDATE events for ``batch_ids`` now in ``status``, where subscribed."""
     if not batch_ids:
         return
-    events = []
+    outbox = Outbox(conn, now)
     for row in await repo.status_event_rows(conn, batch_ids):
-        if row.app_id and "BATCH_STATUS_UPDATE" in await app_triggers(conn, row.app_id):
-            events.append(status_event(row, status, now))
-    await add_events(conn, events, epoch_ms(now))
+        if row.app_id:
+            outbox.batch_status(BatchFacts.of(row), status)
+    await outbox.flush()
 
 
 def status_of(row: Row) -> BatchStatus:

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.callbacks.ordering import HELD, lock_order, normalize
+from convbatch.callbacks.ordering import waiting
 from convbatch.callbacks.policy import DEAD, FAILED, PENDING
 from convbatch.callbacks.schemas import AttemptView, DeliveryView
 from convbatch.clock import to_rfc3339
@@ -48,7 +48,8 @@ async def list_deliveries(
     more = len(rows) > limit
     rows = rows[:limit]
     history = await _attempts(conn, [r.id for r in rows])
-    views = [_view(r, history.get(r.id, [])) for r in rows]
+    held = await waiting(conn, rows)
+    views = [_view(r, history.get(r.id, []), r.id in held) for r in rows]
     return views, (rows[-1].id if more else None)
 
 
@@ -68,8 +69,7 @@ async def _attempts(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list
     return found
 
 
-def _view(r: Any, history: list[AttemptView]) -> DeliveryView:
-    held = r.state == PENDING and r.next_attempt_at == HELD
+def _view(r: Any, history: list[AttemptView], held: bool) -> DeliveryView:
     return DeliveryView(
         id=r.id, event_id=str(r.event_id), app_id=r.app_id, webhook_id=r.webhook_id,
         target=r.target, trigger=r.trigger, message_id=r.message_id, batch_id=r.batch_id,
@@ -95,7 +95,6 @@ async def redrive(
         query = query.where(d.c.state == DEAD)
     else:
         query = query.where(d.c.id.in_(list(delivery_ids)), d.c.state.in_((DEAD, FAILED)))
-    await lock_order(conn, exclusive=True)
     ids = [row.id for row in await conn.execute(query.with_for_update())]
     for chunk in chunked(ids):
         await conn.execute(
@@ -107,7 +106,4 @@ async def redrive(
                 redrives=d.c.redrives + 1,
             )
         )  # fmt: skip
-        # Several deliveries of one message go again in event order.
-        keys = select(d.c.order_key).where(d.c.id.in_(chunk), d.c.order_key.is_not(None))
-        await normalize(conn, [k for (k,) in await conn.execute(keys)], now_ms)
     return ids

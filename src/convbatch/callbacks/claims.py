@@ -1,8 +1,9 @@
 """Claiming due deliveries with a lease, keeping the lease alive, and handing claims back.
 
-A claim takes a due delivery together with the held deliveries queued behind it for the same
-message and endpoint (see ordering.py): the sender sends such a *chain* in order on one
-connection, so a message's receipts need one claim, not one per receipt.
+A claim takes a sendable delivery (none earlier of its message and endpoint still pending, see
+ordering.py) together with the deliveries queued right behind it: the sender sends such a
+*chain* in order on one connection, so a message's receipts need one claim, not one per
+receipt.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from convbatch.callbacks.ordering import HELD
+from convbatch.callbacks.ordering import (
+    followers,
+    has_no_earlier_pending,
+    is_free,
+    pending_of_groups,
+)
 from convbatch.callbacks.policy import PENDING
 from convbatch.db.bulk import chunked
 from convbatch.db.tables import webhook_deliveries
@@ -34,56 +40,49 @@ async def claim_due(
     conn: AsyncConnection, *, now_ms: int, owner: str, lease_ms: int, limit: int,
     skip_targets: Collection[str], window: int | None,
 ) -> list[str]:  # fmt: skip
-    """Lease up to ``limit`` due deliveries whose endpoint is not in ``skip_targets`` (those
-    this sender has enough work for), each with the held deliveries behind it; returns the ids.
+    """Lease up to ``limit`` sendable deliveries whose endpoint is not in ``skip_targets``
+    (those this sender has enough work for), each with its chain; returns the ids.
 
     ``window`` bounds how many of the earliest due rows are looked at, so a large backlog of
     skipped endpoints costs a bounded scan; None looks at every due row."""
-    due = select(d.c.id, d.c.target, d.c.order_key).where(_claimable(now_ms))
-    due = due.order_by(d.c.next_attempt_at)
-    if window is not None:
-        inner = due.limit(window).subquery()
-        scan = select(inner.c.id, inner.c.target, inner.c.order_key)
-        if skip_targets:
-            scan = scan.where(inner.c.target.not_in(list(skip_targets)))
-    else:
-        scan = due.where(d.c.target.not_in(list(skip_targets))) if skip_targets else due
-    heads = (await conn.execute(scan.limit(limit))).all()
+    heads = (await conn.execute(_heads(now_ms, limit, skip_targets, window))).all()
     if not heads:
         return []
-    groups = {(r.order_key, r.target): r.id for r in heads if r.order_key}
-    followers: dict[str, str] = {}  # held delivery id -> id of the head it follows
-    keys = sorted({key for key, _target in groups})
-    for chunk in chunked(keys):
-        # Filtered here rather than in SQL: a condition on state would steer SQLite's planner
-        # to the due index, a scan of every pending row, instead of the order key's.
-        columns = d.c["id", "order_key", "target", "state", "next_attempt_at", "lease_until"]
-        group = select(*columns).where(d.c.order_key.in_(chunk))
-        for r in await conn.execute(group):
-            head = groups.get((r.order_key, r.target))
-            if head is not None and r.next_attempt_at == HELD and _is_free(r, now_ms):
-                followers[r.id] = head
+    behind = followers(heads, await pending_of_groups(conn, (h.order_key for h in heads if
+                                                               h.order_key)), now_ms)  # fmt: skip
     # Lock and check again: another sender may have claimed a row since the scan.
-    wanted = [r.id for r in heads] + list(followers)
+    wanted = [r.id for r in heads] + list(behind)
     locked = {
         r.id for r in await _lock(conn, wanted)
-        if _is_free(r, now_ms) and (r.id in followers or r.next_attempt_at <= now_ms)
+        if is_free(r, now_ms) and r.next_attempt_at <= now_ms
     }  # fmt: skip
-    # A held delivery is only ours with its head: alone it would be sent out of turn.
-    ids = [i for i in wanted if i in locked and followers.get(i, i) in locked]
+    # A follower is only ours with its head: alone it would be sent out of turn.
+    ids = [i for i in wanted if i in locked and behind.get(i, i) in locked]
     lease = {"lease_until": now_ms + lease_ms, "lease_owner": owner}
     for chunk in chunked(ids):
         await conn.execute(update(d).where(d.c.id.in_(chunk)).values(**lease))
     return ids
 
 
-def _is_free(row: Any, now_ms: int) -> bool:
-    return bool(row.state == PENDING and (row.lease_until is None or row.lease_until <= now_ms))
+def _heads(now_ms: int, limit: int, skip_targets: Collection[str], window: int | None) -> Any:
+    """The earliest due, free deliveries with nothing earlier pending for their endpoint."""
+    columns = d.c["id", "target", "order_key", "event_id"]
+    if window is None:
+        scan = select(*columns).where(_claimable(now_ms)).order_by(d.c.next_attempt_at)
+    else:
+        due = select(d.c.id, d.c.next_attempt_at).where(_claimable(now_ms))
+        inner = due.order_by(d.c.next_attempt_at).limit(window).subquery()
+        scan = select(*columns).join(inner, inner.c.id == d.c.id)
+        scan = scan.order_by(inner.c.next_attempt_at)
+    scan = scan.where(has_no_earlier_pending())
+    if skip_targets:
+        scan = scan.where(d.c.target.not_in(list(skip_targets)))
+    return scan.limit(limit)
 
 
 async def _lock(conn: AsyncConnection, ids: list[str]) -> list[Any]:
     """Lock the rows of ``ids`` that no other transaction holds; returns their current
-    state (looked up by primary key only, for the planner's sake: see above)."""
+    state (looked up by primary key only, for the planner's sake)."""
     found: list[Any] = []
     columns = d.c["id", "state", "next_attempt_at", "lease_until"]
     for chunk in chunked(ids):
@@ -109,7 +108,7 @@ async def release_claims(
     conn: AsyncConnection, owner: str, ids: Sequence[str] | None = None
 ) -> int:
     """Give back this owner's unfinished claims (all, or only ``ids``) so any sender may take
-    them at once. Held deliveries stay held: their head decides when they go."""
+    them at once."""
     if ids is not None and not ids:
         return 0
     query = update(d).where(d.c.lease_owner == owner, d.c.state == PENDING)

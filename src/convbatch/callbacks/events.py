@@ -101,3 +101,16 @@ def processing_report(
         "counts": counts,
         "failed_messages": failed,
     }
+
+
+def opt_out_notification(*, request_id: str, identity: str, list_type: str) -> dict[str, Any]:
+    """Shaped as the Conversation API's opt-out notification. ``channel`` is empty: a consent
+    record names no channel; ``list_type`` (ours) tells the consent lists apart."""
+    return {
+        "request_id": request_id,
+        "contact_id": "",
+        "channel": "",
+        "identity": identity,
+        "status": "OPT_OUT_SUCCEEDED",
+        "list_type": list_type,
+    }

@@ -1,116 +1,98 @@
-"""Turning outbox events into deliveries: one row per endpoint that should receive the event,
-created in the same transaction that marks the events as fanned out."""
+"""Storing a transaction's events: each payload once (an ``outbox_events`` row), and one
+delivery row per receiving endpoint, all in the producer's transaction.
+
+Order per message and endpoint comes from the event ids (see ordering.py): an event must get a
+larger id than every event of the same order key that committed before it. SQLite writers run
+one at a time, so that holds by itself. On PostgreSQL, the order keys' own rows (the messages,
+else the batches) are locked before ids are drawn: a second producer of events for the same
+message waits for the first to commit and only then draws its ids. Producers already hold those
+row locks as a rule (they changed the message or the batch), so this costs no extra waiting;
+it makes the guarantee hold whatever the producer did, and locks only the rows concerned.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.callbacks.ordering import lock_order, normalize
 from convbatch.callbacks.policy import PENDING
-from convbatch.db.bulk import insert_rows
+from convbatch.callbacks.subscriptions import Target
+from convbatch.db.bulk import chunked, insert_rows
 from convbatch.db.tables import outbox_events, webhook_deliveries
 from convbatch.ids import new_ulids
-from convbatch.webhooks.repository import project_webhooks_for, webhooks_of_app
-from convbatch.webhooks.schemas import Webhook
 
-FANNED_OUT = "FANNED_OUT"
-# One fan-out at a time across processes: events become deliveries in event order.
-_FANOUT_LOCK = 0x0C0B_F0A7
-COLUMNS = (
+if TYPE_CHECKING:
+    from convbatch.callbacks.outbox import Event
+
+FANNED_OUT = "FANNED_OUT"  # every stored event is: its deliveries are written with it
+EVENT_COLUMNS = (
+    "id", "project_id", "app_id", "trigger", "batch_id", "message_id", "callback_url", "payload",
+    "created_at", "state",
+)  # fmt: skip
+DELIVERY_COLUMNS = (
     "id", "event_id", "project_id", "app_id", "webhook_id", "target", "trigger", "message_id",
     "batch_id", "order_key", "state", "attempts", "next_attempt_at", "retry_since", "redrives",
     "created_at", "updated_at",
 )  # fmt: skip
-Target = tuple[str, str | None, str]  # (receiving app id, webhook id or None, URL)
-
-
-class _Targets:
-    """Webhook lookups for one round, cached: a round's events mostly share a few apps."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-        self.by_app: dict[tuple[str, str], list[Webhook]] = {}
-        self.by_project: dict[tuple[str, str], list[Webhook]] = {}
-
-    async def of(self, event: Any) -> list[Target]:
-        if event.callback_url:
-            # A per-request callback URL replaces the app's webhooks for this event.
-            return [(event.app_id or "", None, event.callback_url)]
-        if event.app_id:
-            key = (event.project_id, event.app_id)
-            if key not in self.by_app:
-                self.by_app[key] = await webhooks_of_app(self.conn, *key)
-            hooks = [w for w in self.by_app[key] if event.trigger in w.triggers]
-        else:
-            # Project-wide events (contacts) go to every app's webhooks that want them.
-            key = (event.project_id, event.trigger)
-            if key not in self.by_project:
-                self.by_project[key] = await project_webhooks_for(self.conn, *key)
-            hooks = self.by_project[key]
-        return [(w.app_id, w.id, w.target) for w in hooks if w.target_type == "HTTP"]
-
-
-async def take_fanout_lock(conn: AsyncConnection) -> bool:
-    """On PostgreSQL, whether this transaction may fan out now (SQLite needs no lock: its
-    write transactions already run one at a time)."""
-    if conn.dialect.name != "postgresql":
-        return True
-    got = await conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_FANOUT_LOCK})"))
-    return bool(got.scalar())
-
-
-async def any_pending(conn: AsyncConnection) -> bool:
-    """A cheap read, so idle rounds do not open a write transaction."""
-    query = select(outbox_events.c.id).where(outbox_events.c.state == PENDING).limit(1)
-    return (await conn.execute(query)).first() is not None
-
-
-async def fan_out(conn: AsyncConnection, limit: int, now_ms: int) -> int:
-    """Fan out up to ``limit`` pending events in id order; returns how many were handled."""
-    query = (
-        select(*outbox_events.c[
-            "id", "project_id", "app_id", "trigger", "batch_id", "message_id", "callback_url"
-        ])
-        .where(outbox_events.c.state == PENDING)
-        .order_by(outbox_events.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )  # fmt: skip
-    events = (await conn.execute(query)).all()
-    if not events:
-        return 0
-    await lock_order(conn, exclusive=True)
-    targets = _Targets(conn)
-    rows: list[tuple[Any, ...]] = []
-    for event in events:
-        rows.extend(_row(event, target, now_ms) for target in await targets.of(event))
-    ids = new_ulids(len(rows)) if rows else []
-    await insert_rows(
-        conn, webhook_deliveries, COLUMNS, [(i, *r) for i, r in zip(ids, rows, strict=True)]
+_LOCK = {
+    table: text(f"SELECT id FROM {table} WHERE id IN :ids ORDER BY id FOR UPDATE").bindparams(
+        bindparam("ids", expanding=True)
     )
-    # New deliveries behind a PENDING one of the same message and endpoint wait their turn.
-    await normalize(conn, (r[_KEY] for r in rows if r[_KEY]), now_ms)
-    await _mark(conn, [e.id for e in events])
-    return len(events)
+    for table in ("messages", "batches")
+}
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox_events', 'id')) "
+                 "FROM generate_series(1, :n)")  # fmt: skip
+_LAST_ID = text("SELECT COALESCE(MAX(id), 0) FROM outbox_events")
 
 
-_KEY = COLUMNS.index("order_key") - 1  # position in a row without its id
+class Stored(NamedTuple):
+    event: Event
+    payload: str  # encoded JSON
+    targets: list[Target]
 
 
-def _row(event: Any, target: Target, now_ms: int) -> tuple[Any, ...]:
-    app_id, webhook_id, url = target
-    order_key = event.message_id or event.batch_id
+async def store(conn: AsyncConnection, items: Sequence[Stored], now_ms: int) -> None:
+    """Insert the events (in the given order) and their deliveries."""
+    if not items:
+        return
+    await _lock_order_keys(conn, [s.event for s in items])
+    ids = await _event_ids(conn, len(items))
+    events: list[tuple[Any, ...]] = []
+    deliveries: list[tuple[Any, ...]] = []
+    for event_id, (e, payload, targets) in zip(ids, items, strict=True):
+        events.append((event_id, e.project_id, e.app_id, e.trigger, e.batch_id, e.message_id,
+                       e.callback_url, payload, now_ms, FANNED_OUT))  # fmt: skip
+        deliveries.extend(_delivery(event_id, e, t, now_ms) for t in targets if t.sends)
+    delivery_ids = new_ulids(len(deliveries))
+    await insert_rows(conn, outbox_events, EVENT_COLUMNS, events)
+    rows = [(i, *row) for i, row in zip(delivery_ids, deliveries, strict=True)]
+    await insert_rows(conn, webhook_deliveries, DELIVERY_COLUMNS, rows)
+
+
+def _delivery(event_id: int, e: Event, target: Target, now_ms: int) -> tuple[Any, ...]:
     return (
-        event.id, event.project_id, app_id, webhook_id, url, event.trigger, event.message_id,
-        event.batch_id, order_key, PENDING, 0, now_ms, now_ms, 0, now_ms, now_ms,
+        event_id, e.project_id, target.app_id, target.webhook_id, target.url, e.trigger,
+        e.message_id, e.batch_id, e.message_id or e.batch_id, PENDING, 0, now_ms, now_ms, 0,
+        now_ms, now_ms,
     )  # fmt: skip
 
 
-async def _mark(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
-    await conn.execute(
-        update(outbox_events).where(outbox_events.c.id.in_(event_ids)).values(state=FANNED_OUT)
-    )
+async def _lock_order_keys(conn: AsyncConnection, events: Sequence[Event]) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    message_ids = sorted({e.message_id for e in events if e.message_id})
+    batch_ids = sorted({e.batch_id for e in events if e.batch_id and not e.message_id})
+    for table, keys in (("messages", message_ids), ("batches", batch_ids)):
+        for chunk in chunked(keys):
+            await conn.execute(_LOCK[table], {"ids": list(chunk)})
+
+
+async def _event_ids(conn: AsyncConnection, count: int) -> list[int]:
+    """``count`` new event ids, increasing, drawn after the order keys are locked."""
+    if conn.dialect.name == "postgresql":
+        return sorted(int(i) for (i,) in await conn.execute(_NEXT_IDS, {"n": count}))
+    last = int((await conn.execute(_LAST_ID)).scalar_one())
+    return list(range(last + 1, last + 1 + count))

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.callbacks.ordering import lock_order, release_next
 from convbatch.callbacks.policy import PENDING
 from convbatch.db.bulk import insert_rows, update_rows
 from convbatch.db.tables import webhook_attempts
@@ -62,9 +61,9 @@ STATE_COLUMNS = (
 async def record_outcomes(
     conn: AsyncConnection, finished: list[Finished], now_ms: int, owner: str
 ) -> None:
-    """Store the attempts made (none for skipped deliveries) and each delivery's new state,
-    then release what was waiting behind the deliveries that ended. A state only changes
-    while this owner still holds the claim."""
+    """Store the attempts made (none for skipped deliveries) and each delivery's new state.
+    A state only changes while this owner still holds the claim. (What waited behind a
+    delivery that ended needs no release: see ordering.py.)"""
     if not finished:
         return
     finished = sorted(finished, key=lambda f: f.claim.id)  # rows locked in one order
@@ -73,15 +72,11 @@ async def record_outcomes(
          f.outcome.status, f.outcome.error, f.outcome.latency_ms, f.outcome.body)
         for f in finished if f.outcome is not None
     ]  # fmt: skip
-    await lock_order(conn, exclusive=False)
     await insert_rows(conn, webhook_attempts, ATTEMPT_COLUMNS, attempts)
     await update_rows(
         conn, "webhook_deliveries", "id", STATE_COLUMNS, [_changes(f, now_ms) for f in finished],
         guard=(("lease_owner", owner), ("state", PENDING)),
     )  # fmt: skip
-    ended = [(f.claim.order_key, f.claim.queued_target)
-             for f in finished if f.state != PENDING and f.claim.order_key]  # fmt: skip
-    await release_next(conn, ended, now_ms)
 
 
 def _changes(f: Finished, now_ms: int) -> tuple[Any, ...]:

@@ -17,11 +17,10 @@ class WebhookSettings:
     timeout_s: float = 10.0  # one HTTP attempt, connect to last byte
     backoff_base_s: float = 5.0  # first retry delay; doubles per attempt
     backoff_cap_s: float = 3600.0  # longest single delay, so a recovered endpoint waits <= 1 h
-    max_age_s: float = 24 * 3600.0  # retrying stops this long after fan-out (or re-drive)
+    max_age_s: float = 24 * 3600.0  # retrying stops this long after the event (or a re-drive)
     per_target: int = 8  # requests in flight to one endpoint URL
     concurrency: int = 64  # requests in flight in total
     prefetch: int = 512  # deliveries claimed ahead of sending, per sender
-    fanout_limit: int = 2000  # outbox events turned into deliveries per round
     lease_margin_s: float = 30.0  # a claim outlives its HTTP timeout by this much
     drain_s: float = 5.0  # on close, how long requests in flight may still finish
     settle_s: float = 0.05  # an idle round waits this long for a request in flight to end

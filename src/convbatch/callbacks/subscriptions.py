@@ -1,53 +1,79 @@
-"""Which triggers each app's webhooks subscribe to, cached briefly so the engine can skip
-writing events nobody listens to."""
+"""Who receives an event: the webhooks of the projects a transaction writes events for, read
+once per transaction (one query for every project not seen yet) and matched in memory."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
+from typing import NamedTuple
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convbatch.db.bulk import chunked
 from convbatch.db.tables import webhooks
 
-REFRESH_SECONDS = 1.0
+
+class Target(NamedTuple):
+    app_id: str  # the app whose webhook (or whose batch's callback URL) receives the event
+    webhook_id: str | None  # None for a batch's callback_url
+    url: str
+    sends: bool = True  # False for a DISMISS webhook: the event is kept, nothing is posted
 
 
-class _Doc(msgspec.Struct):
+class _Hook(msgspec.Struct):
+    target: str
+    target_type: str
     triggers: list[str] = []
 
 
-_decode = msgspec.json.Decoder(_Doc).decode
-
-
-async def app_triggers(conn: AsyncConnection, app_id: str) -> frozenset[str]:
-    rows = await conn.execute(select(webhooks.c.doc).where(webhooks.c.app_id == app_id))
-    return frozenset(t for row in rows for t in _decode(row.doc).triggers)
-
-
-async def project_triggers(conn: AsyncConnection, project_id: str) -> dict[str, frozenset[str]]:
-    """Per app of the project, the triggers its webhooks want (for project-wide events)."""
-    rows = await conn.execute(
-        select(webhooks.c.app_id, webhooks.c.doc).where(webhooks.c.project_id == project_id)
-    )
-    found: dict[str, set[str]] = {}
-    for row in rows:
-        found.setdefault(row.app_id, set()).update(_decode(row.doc).triggers)
-    return {app: frozenset(triggers) for app, triggers in found.items()}
+_decode = msgspec.json.Decoder(_Hook).decode
 
 
 class Subscriptions:
-    """Triggers per app with a short time-to-live: a new webhook is honoured within a second."""
+    """The HTTP webhooks of some projects, per app, in creation order."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        # project -> app -> [(webhook id, URL, triggers, HTTP or not)]
+        self._hooks: dict[str, dict[str, list[tuple[str, str, frozenset[str], bool]]]] = {}
+        self.lookups = 0  # queries made (tests check there is one per transaction)
 
-    async def triggers(self, conn: AsyncConnection, app_id: str) -> frozenset[str]:
-        hit = self._cache.get(app_id)
-        now = time.monotonic()
-        if hit and now - hit[0] < REFRESH_SECONDS:
-            return hit[1]
-        found = await app_triggers(conn, app_id)
-        self._cache[app_id] = (now, found)
-        return found
+    def knows(self, project_id: str) -> bool:
+        return project_id in self._hooks
+
+    async def load(self, conn: AsyncConnection, project_ids: Iterable[str]) -> None:
+        """Read the webhooks of the projects not read yet, in one query per 1000 projects."""
+        wanted = sorted({p for p in project_ids if p not in self._hooks})
+        for project_id in wanted:
+            self._hooks[project_id] = {}
+        for chunk in chunked(wanted):
+            self.lookups += 1
+            query = (
+                select(webhooks.c.id, webhooks.c.project_id, webhooks.c.app_id, webhooks.c.doc)
+                .where(webhooks.c.project_id.in_(chunk))
+                .order_by(webhooks.c.project_id, webhooks.c.app_id, webhooks.c.created_at,
+                          webhooks.c.id)
+            )  # fmt: skip
+            for row in await conn.execute(query):
+                hook = _decode(row.doc)
+                per_app = self._hooks[row.project_id].setdefault(row.app_id, [])
+                http = hook.target_type == "HTTP"
+                per_app.append((row.id, hook.target, frozenset(hook.triggers), http))
+
+    def targets(
+        self, project_id: str, app_id: str, trigger: str, callback_url: str | None = None
+    ) -> list[Target]:
+        """Who subscribes to an event: its own callback URL when it has one (it replaces the
+        app's webhooks); else the app's webhooks subscribed to ``trigger``; for a project-wide
+        event (no app, as contacts), those of every app of the project. ``load`` the project
+        first. Only the targets that ``send`` get deliveries."""
+        if callback_url:
+            return [Target(app_id, None, callback_url)]
+        apps = self._hooks[project_id]
+        pairs = [(app_id, apps.get(app_id, []))] if app_id else list(apps.items())
+        return [
+            Target(owner, hook_id, url, http)
+            for owner, hooks in pairs
+            for hook_id, url, triggers, http in hooks
+            if trigger in triggers
+        ]

@@ -67,6 +67,8 @@ webhooks = Table(
     Column("app_id", String(26), nullable=False, index=True),
     Column("doc", Text, nullable=False),
     Column("created_at", Ms, nullable=False),
+    # Every transaction that writes events reads its projects' webhooks (callbacks/outbox.py).
+    Index("ix_webhooks_project", "project_id", "app_id"),
 )
 
 contacts = Table(
@@ -224,7 +226,8 @@ cancel_requests = Table(
     Column("created_at", Ms, nullable=False),
 )
 
-# Events waiting to be delivered to webhooks (written in the transaction that caused them).
+# Events, each payload stored once (written, with one webhook_deliveries row per receiving
+# endpoint, in the transaction that caused them; state is always FANNED_OUT since 0002).
 outbox_events = Table(
     "outbox_events",
     metadata,
@@ -240,7 +243,6 @@ outbox_events = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", Ms, nullable=False),
     Column("state", String(16), nullable=False, server_default="PENDING"),
-    Index("ix_outbox_pending", "state", "id"),
 )
 
 # One row per (outbox event, receiving endpoint): the delivery queue of webhook callbacks.

@@ -1,27 +1,19 @@
 """What one item of a contacts or consents batch does, and the callbacks it causes.
 
 Each applier runs inside the caller's transaction and returns an ``Outcome``: whether the item
-was applied, the result stored on the item, and the events to write with it. Failures that belong
-to the item (bad data, unknown contact) come back as outcomes, never as exceptions, so the rest
-of the chunk proceeds.
+was applied and the result stored on the item (its events go to the chunk's outbox). Failures
+that belong to the item (bad data, unknown contact) come back as outcomes, never as exceptions,
+so the rest of the chunk proceeds.
 
-Event payloads (written only when a webhook subscribes):
-
-* ``CONTACT_CREATE`` / ``CONTACT_DELETE``: ``contact_create_notification`` /
-  ``contact_delete_notification`` ``{"contact": <Contact>}``. Contacts belong to the project, not
-  to an app, so the envelope's ``app_id`` is empty and the outbox row's ``app_id`` is "" (the
-  sender delivers such rows to every webhook of the project subscribed to the trigger).
-* ``OPT_OUT``: ``opt_out_notification`` ``{"request_id": <batch id>, "contact_id": "",
-  "channel": "", "identity": <identification>, "status": "OPT_OUT_SUCCEEDED",
-  "list_type": <consent list>}``. The field names follow the Conversation API's opt-out
-  notification; ``channel`` is empty because a consent record names no channel, and
-  ``list_type`` is our addition so a receiver can tell the lists apart. Sent once per record
-  that changed the list (re-inserting a present record is a no-op and says nothing).
+Events go through the chunk's outbox (``callbacks/outbox.py`` builds them, and writes them
+only when a webhook subscribes): ``CONTACT_CREATE`` / ``CONTACT_DELETE`` are project-wide
+(contacts belong to the project, not to an app); ``OPT_OUT`` is sent once per record that
+changed the list (re-inserting a present record is a no-op and says nothing).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +21,7 @@ import msgspec
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convbatch.callbacks import events as ev
-from convbatch.callbacks.outbox import Event
+from convbatch.callbacks.outbox import Outbox
 from convbatch.consents.service import insert_consent
 from convbatch.contacts.schemas import Contact
 from convbatch.contacts.service import create_contact, delete_contact
@@ -53,7 +44,6 @@ _decode_consent = msgspec.json.Decoder(_ConsentItem).decode
 class Outcome:
     applied: bool
     result: dict[str, Any]
-    events: list[Event] = field(default_factory=list)
 
 
 def failure(code: str, description: str) -> Outcome:
@@ -62,17 +52,16 @@ def failure(code: str, description: str) -> Outcome:
 
 @dataclass(slots=True)
 class ItemContext:
-    """What an applier needs besides the item: the time, and who listens to what."""
+    """What an applier needs besides the item: the time, and the chunk's outbox."""
 
     now: datetime
     now_ms: int
-    triggers: frozenset[str]  # of the project (contacts) or of the batch's app (consents)
+    outbox: Outbox
 
 
-def _contact_event(row: Row, trigger: str, key: str, contact: Contact, ctx: ItemContext) -> Event:
-    note = {"contact": msgspec.to_builtins(contact)}
-    payload = ev.envelope(row.project_id, "", key, note, ctx.now)
-    return Event(row.project_id, "", trigger, payload, row.batch_id)
+def _contact_event(row: Row, trigger: str, contact: Contact, ctx: ItemContext) -> None:
+    ctx.outbox.contact_changed(trigger, row.project_id, row.batch_id,
+                               msgspec.to_builtins(contact))  # fmt: skip
 
 
 async def create_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Outcome:
@@ -83,11 +72,8 @@ async def create_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Outc
         return failure("BAD_REQUEST", str(exc))
     except InvalidArgument as exc:
         return failure("BAD_REQUEST", exc.message)
-    outcome = Outcome(True, {"contact_id": contact.id})
-    if "CONTACT_CREATE" in ctx.triggers:
-        key = "contact_create_notification"
-        outcome.events.append(_contact_event(row, "CONTACT_CREATE", key, contact, ctx))
-    return outcome
+    _contact_event(row, "CONTACT_CREATE", contact, ctx)
+    return Outcome(True, {"contact_id": contact.id})
 
 
 async def delete_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Outcome:
@@ -98,24 +84,8 @@ async def delete_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Outc
     contact = await delete_contact(conn, row.project_id, contact_id)
     if contact is None:
         return failure("CONTACT_NOT_FOUND", f"contact {contact_id} does not exist")
-    outcome = Outcome(True, {"contact_id": contact.id})
-    if "CONTACT_DELETE" in ctx.triggers:
-        key = "contact_delete_notification"
-        outcome.events.append(_contact_event(row, "CONTACT_DELETE", key, contact, ctx))
-    return outcome
-
-
-def _opt_out_event(row: Row, record: _ConsentItem, ctx: ItemContext) -> Event:
-    note = {
-        "request_id": row.batch_id,
-        "contact_id": "",
-        "channel": "",
-        "identity": record.identification,
-        "status": "OPT_OUT_SUCCEEDED",
-        "list_type": record.consent_type,
-    }
-    payload = ev.envelope(row.project_id, row.app_id, "opt_out_notification", note, ctx.now)
-    return Event(row.project_id, row.app_id, "OPT_OUT", payload, row.batch_id)
+    _contact_event(row, "CONTACT_DELETE", contact, ctx)
+    return Outcome(True, {"contact_id": contact.id})
 
 
 async def consent_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Outcome:
@@ -129,10 +99,10 @@ async def consent_item(conn: AsyncConnection, row: Row, ctx: ItemContext) -> Out
         return failure("BAD_REQUEST", str(exc))
     except InvalidArgument as exc:
         return failure("BAD_REQUEST", exc.message)
-    outcome = Outcome(True, {"inserted": inserted})
-    if inserted and "OPT_OUT" in ctx.triggers:
-        outcome.events.append(_opt_out_event(row, record, ctx))
-    return outcome
+    if inserted:
+        ctx.outbox.opted_out(row.project_id, row.app_id, row.batch_id, record.identification,
+                             record.consent_type)  # fmt: skip
+    return Outcome(True, {"inserted": inserted})
 
 
 def lock_order_key(row: Row) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -30,9 +30,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.apps.repository import get_app
-from convbatch.callbacks import events as ev
-from convbatch.callbacks.outbox import Event, add_events
-from convbatch.callbacks.subscriptions import app_triggers, project_triggers
+from convbatch.callbacks.outbox import BatchFacts, Outbox, batch_counts
 from convbatch.clock import Clock, epoch_ms
 from convbatch.db.engine import Database
 from convbatch.db.tables import batch_items
@@ -46,7 +44,6 @@ from convbatch.engine.job_items import (
     failure,
     lock_order_key,
 )
-from convbatch.engine.lifecycle import COUNT_NAMES, status_event
 
 log = structlog.get_logger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -85,17 +82,17 @@ async def _run_chunk(db: Database, clock: Clock, limit: int, careful: bool) -> i
         rows = await claim_items(conn, limit)
         if not rows:
             return 0
-        listeners = _Listeners(conn)
+        apps = _Apps(conn)
+        outbox = Outbox(conn, now)
+        ctx = ItemContext(now, now_ms, outbox)
         outcomes: list[tuple[Row, Outcome]] = []
         for row in sorted(rows, key=lock_order_key):
-            ctx = ItemContext(now, now_ms, await listeners.of_batch(row.project_id, row.app_id))
-            outcomes.append((row, await _apply(conn, row, ctx, listeners, careful)))
+            outcomes.append((row, await _apply(conn, row, ctx, apps, careful)))
         await _mark_items(conn, outcomes)
         deltas = _counter_deltas(outcomes)
         await queries.add_to_counters(conn, deltas, now_ms)
-        events = [e for _, outcome in outcomes for e in outcome.events]
-        events += await finish_jobs(conn, sorted(deltas), now, listeners)
-        await add_events(conn, events, now_ms)
+        await finish_jobs(conn, sorted(deltas), outbox)
+        await outbox.flush()
     return len(rows)
 
 
@@ -120,45 +117,27 @@ async def claim_items(conn: AsyncConnection, limit: int) -> Sequence[Row]:
     return (await conn.execute(sql, {"types": list(JOB_TYPES), "limit": limit})).all()
 
 
-class _Listeners:
-    """Per chunk: which triggers a project's (or an app's) webhooks want, and whether a
-    consents batch's app still exists. Looked up once each, in the chunk's transaction."""
+class _Apps:
+    """Per chunk: whether a consents batch's app still exists, looked up once per app."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._projects: dict[str, frozenset[str]] = {}
-        self._apps: dict[str, frozenset[str]] = {}
-        self._app_exists: dict[tuple[str, str], bool] = {}
+        self._exists: dict[tuple[str, str], bool] = {}
 
-    async def of_project(self, project_id: str) -> frozenset[str]:
-        if project_id not in self._projects:
-            per_app = await project_triggers(self.conn, project_id)
-            self._projects[project_id] = frozenset().union(*per_app.values())
-        return self._projects[project_id]
-
-    async def of_app(self, app_id: str) -> frozenset[str]:
-        if app_id not in self._apps:
-            self._apps[app_id] = await app_triggers(self.conn, app_id)
-        return self._apps[app_id]
-
-    async def of_batch(self, project_id: str, app_id: str | None) -> frozenset[str]:
-        """Project-scoped batches (contacts) have no app: every webhook of the project counts."""
-        return await (self.of_app(app_id) if app_id else self.of_project(project_id))
-
-    async def app_exists(self, project_id: str, app_id: str) -> bool:
+    async def exists(self, project_id: str, app_id: str) -> bool:
         key = (project_id, app_id)
-        if key not in self._app_exists:
-            self._app_exists[key] = await get_app(self.conn, project_id, app_id) is not None
-        return self._app_exists[key]
+        if key not in self._exists:
+            self._exists[key] = await get_app(self.conn, project_id, app_id) is not None
+        return self._exists[key]
 
 
 async def _apply(
-    conn: AsyncConnection, row: Row, ctx: ItemContext, listeners: _Listeners, careful: bool
+    conn: AsyncConnection, row: Row, ctx: ItemContext, apps: _Apps, careful: bool
 ) -> Outcome:
     applier = APPLIERS.get((row.batch_type, row.operation))
     if applier is None:
         return failure("INTERNAL_ERROR", f"no {row.batch_type} {row.operation} job exists")
-    if row.batch_type == "CONSENTS" and not await listeners.app_exists(row.project_id, row.app_id):
+    if row.batch_type == "CONSENTS" and not await apps.exists(row.project_id, row.app_id):
         return failure("UNKNOWN_APP", f"app {row.app_id} no longer exists")
     try:
         if not careful:
@@ -214,30 +193,13 @@ def _counter_deltas(outcomes: list[tuple[Row, Outcome]]) -> dict[str, dict[str, 
     return {batch_id: deltas[batch_id] for batch_id in sorted(deltas)}
 
 
-async def finish_jobs(
-    conn: AsyncConnection, batch_ids: list[str], now: datetime, listeners: _Listeners
-) -> list[Event]:
-    """Batches with no item left become PROCESSED; returns their status and report events."""
-    events = []
-    for row in await queries.mark_processed(conn, batch_ids, epoch_ms(now)):
-        triggers = await listeners.of_batch(row.project_id, row.app_id)
-        if "BATCH_STATUS_UPDATE" in triggers:
-            events.append(status_event(row, "PROCESSED", now))
-        if "BATCH_PROCESSING_REPORT" in triggers:
-            events.append(await _report_event(conn, row, now))
-    return events
-
-
-async def _report_event(conn: AsyncConnection, row: Row, now: datetime) -> Event:
-    counts = {"total": row.total, **{n: getattr(row, n) for n in COUNT_NAMES}}
-    report = ev.processing_report(
-        batch_id=row.id, batch_type=row.batch_type, counts=counts,
-        failed=await failed_items(conn, row.id),
-    )  # fmt: skip
-    app_id = row.app_id or ""
-    key = "batch_processing_report_notification"
-    payload = ev.envelope(row.project_id, app_id, key, report, now)
-    return Event(row.project_id, app_id, "BATCH_PROCESSING_REPORT", payload, row.id)
+async def finish_jobs(conn: AsyncConnection, batch_ids: list[str], outbox: Outbox) -> None:
+    """Batches with no item left become PROCESSED, with their status and report events."""
+    for row in await queries.mark_processed(conn, batch_ids, epoch_ms(outbox.now)):
+        batch = BatchFacts.of(row)
+        outbox.batch_status(batch, "PROCESSED")
+        outbox.processing_report(batch, batch_counts(row),
+                                 partial(failed_items, batch_id=row.id))  # fmt: skip
 
 
 class _Failure(msgspec.Struct):

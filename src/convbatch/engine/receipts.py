@@ -12,13 +12,12 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch import metrics
-from convbatch.callbacks import events as ev
-from convbatch.callbacks.outbox import Event, add_events
-from convbatch.callbacks.subscriptions import app_triggers
+from convbatch.callbacks.outbox import Outbox
 from convbatch.clock import epoch_ms
 from convbatch.db.bulk import update_rows
 from convbatch.engine import queries
 from convbatch.engine.context import BatchContext, ContextCache
+from convbatch.engine.events import message_facts
 
 RANK = {None: 0, "QUEUED_ON_CHANNEL": 1, "DELIVERED": 2, "READ": 3}
 # The counter a SENT message sits in, by its furthest receipt.
@@ -63,8 +62,7 @@ async def apply_receipts(
     deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     changed: dict[str, dict] = {}
     deferred: set[str] = set()
-    events: list[Event] = []
-    triggers: dict[str, frozenset[str]] = {}
+    outbox = Outbox(conn, now)
     for receipt in receipts:
         found = rows.get(receipt.message_id)
         if found is None:
@@ -87,18 +85,13 @@ async def apply_receipts(
             row["delivery_status"] = receipt.status
         changed[row["id"]] = row
         metrics.receipt(receipt.status, row["channel"])
-        if row["app_id"] not in triggers:
-            triggers[row["app_id"]] = await app_triggers(conn, row["app_id"])
-        ctx = contexts.get(row["batch_id"] or "")
-        callback_url = ctx.options.callback_url if ctx else None
-        if callback_url or "MESSAGE_DELIVERY" in triggers[row["app_id"]]:
-            events.append(_event(row, receipt, now, ctx))
+        _report(outbox, row, receipt, contexts.get(row["batch_id"] or ""))
     await update_rows(conn, "messages", "id", _CHANGED_COLUMNS, [
         (r["id"], r["state"], r["delivery_status"], r.get("reason_code"),
          r.get("reason_description"), now_ms) for r in changed.values()
     ])  # fmt: skip
     await queries.add_to_counters(conn, deltas, now_ms)
-    await add_events(conn, events, now_ms)
+    await outbox.flush()
     return deferred
 
 
@@ -108,18 +101,11 @@ def _moves_forward(current: str | None, status: str) -> bool:
     return status in RANK and RANK[status] > RANK.get(current, 0)
 
 
-def _event(row: dict, receipt: Receipt, now: datetime, ctx: BatchContext | None) -> Event:
-    report = ev.delivery_report(
-        message_id=row["id"], status=receipt.status, channel=row["channel"],
-        identity=row["identity"], app_id=row["app_id"], contact_id=row["contact_id"],
-        metadata=row["metadata"] or "",
-        processing_mode=ctx.processing_mode if ctx else "CONVERSATION",
-        batch_id=ctx.public_batch_id if ctx else row["batch_id"], message_index=row["idx"],
-        reason_code=receipt.reason_code if receipt.status == "FAILED" else None,
-        description=receipt.description,
+def _report(outbox: Outbox, row: dict, receipt: Receipt, ctx: BatchContext | None) -> None:
+    facts = message_facts(
+        ctx, project_id=row["project_id"], app_id=row["app_id"], message_id=row["id"],
+        batch_id=row["batch_id"], index=row["idx"], channel=row["channel"],
+        identity=row["identity"], contact_id=row["contact_id"], metadata=row["metadata"],
     )  # fmt: skip
-    correlation = (ctx.options.correlation_id if ctx else None) or ""
-    payload = ev.envelope(row["project_id"], row["app_id"], "message_delivery_report", report,
-                          now, correlation)  # fmt: skip
-    return Event(row["project_id"], row["app_id"], "MESSAGE_DELIVERY", payload, row["batch_id"],
-                 row["id"], ctx.options.callback_url if ctx else None)  # fmt: skip
+    code = receipt.reason_code if receipt.status == "FAILED" else None
+    outbox.delivery_report(facts, receipt.status, code, receipt.description)

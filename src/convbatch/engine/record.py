@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from convbatch.callbacks import events as ev
-from convbatch.callbacks.outbox import Event
+from convbatch.callbacks.outbox import MessageFacts, Outbox
+from convbatch.engine.events import message_facts
 from convbatch.engine.plan import SWITCHING, Decision
 from convbatch.engine.receipts import BUCKET
 from convbatch.engine.rows import FinishedMessage
@@ -24,8 +24,7 @@ class RoundRecord:
     deltas: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
-    events: list[Event] = field(default_factory=list)
-    triggers: dict[str, frozenset[str]] = field(default_factory=dict)  # per app
+    outbox: Outbox | None = None  # the record transaction's, set when it opens
 
     def _row(self, d: Decision, state: str, *, due: int | None = None, attempts: int | None = None,
              reason: str | None = None, description: str | None = None,
@@ -43,27 +42,24 @@ class RoundRecord:
         for name, value in changes.items():
             bucket[name] += value
 
-    def _wants(self, d: Decision, trigger: str) -> str | None:
-        """Where a message event goes: the batch's callback_url for receipts, else "" when an
-        app webhook subscribes, else None (nobody listens: write nothing)."""
-        if trigger == "MESSAGE_DELIVERY" and d.ctx.options.callback_url:
-            return d.ctx.options.callback_url
-        return "" if trigger in self.triggers.get(d.row.app_id, frozenset()) else None
+    def _events(self) -> Outbox:
+        assert self.outbox is not None, "events are written in the record transaction"
+        return self.outbox
+
+    def _facts(self, d: Decision) -> MessageFacts:
+        return message_facts(
+            d.ctx, project_id=d.row.project_id, app_id=d.row.app_id, message_id=d.row.id,
+            batch_id=d.row.batch_id, index=d.row.idx, channel=d.channel, identity=d.identity,
+            contact_id=d.contact_id, metadata=d.metadata,
+        )  # fmt: skip
+
+    def _wants(self, d: Decision, trigger: str) -> bool:
+        url = d.ctx.options.callback_url if trigger == "MESSAGE_DELIVERY" else None
+        return self._events().listens(d.row.project_id, d.row.app_id, trigger, url)
 
     def _delivery_event(self, d: Decision, status: str, code: str | None, text: str | None) -> None:
-        target = self._wants(d, "MESSAGE_DELIVERY")
-        if target is None:
-            return
-        report = ev.delivery_report(
-            message_id=d.row.id, status=status, channel=d.channel, identity=d.identity,
-            app_id=d.row.app_id, contact_id=d.contact_id, metadata=d.metadata,
-            processing_mode=d.ctx.processing_mode, batch_id=d.ctx.public_batch_id,
-            message_index=d.row.idx, reason_code=code, description=text,
-        )  # fmt: skip
-        payload = ev.envelope(d.row.project_id, d.row.app_id, "message_delivery_report", report,
-                              self.now, d.ctx.options.correlation_id or "")  # fmt: skip
-        self.events.append(Event(d.row.project_id, d.row.app_id, "MESSAGE_DELIVERY", payload,
-                                 d.row.batch_id, d.row.id, target or None))  # fmt: skip
+        if self._wants(d, "MESSAGE_DELIVERY"):
+            self._events().delivery_report(self._facts(d), status, code, text)
 
     def failed(self, d: Decision, state: str, code: str, text: str) -> None:
         self._row(d, state, reason=code, description=text)
@@ -84,17 +80,10 @@ class RoundRecord:
         self._count(d, queued=-1, **{bucket: 1})
 
     def _submit_event(self, d: Decision) -> None:
-        if self._wants(d, "MESSAGE_SUBMIT") is None or d.outbound is None:
-            return
-        note = ev.submit_notification(
-            message_id=d.row.id, channel=d.outbound.channel, identity=d.outbound.identity,
-            app_id=d.row.app_id, contact_id=d.contact_id, message=d.outbound.message,
-            metadata=d.metadata, processing_mode=d.ctx.processing_mode,
-        )  # fmt: skip
-        payload = ev.envelope(d.row.project_id, d.row.app_id, "message_submit_notification", note,
-                              self.now, d.ctx.options.correlation_id or "")  # fmt: skip
-        self.events.append(Event(d.row.project_id, d.row.app_id, "MESSAGE_SUBMIT", payload,
-                                 d.row.batch_id, d.row.id))  # fmt: skip
+        if d.outbound is not None and self._wants(d, "MESSAGE_SUBMIT"):
+            out = d.outbound
+            self._events().submit_notification(self._facts(d), out.channel, out.identity,
+                                               out.message)  # fmt: skip
 
     def again(self, d: Decision, due_ms: int, code: str | None, text: str | None,
               attempts: int | None = None) -> None:  # fmt: skip

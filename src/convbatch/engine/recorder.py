@@ -13,8 +13,7 @@ import asyncio
 import structlog
 
 from convbatch import metrics
-from convbatch.callbacks.outbox import add_events
-from convbatch.callbacks.subscriptions import Subscriptions
+from convbatch.callbacks.outbox import Outbox
 from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
 from convbatch.engine import queries
@@ -33,7 +32,6 @@ GIVE_UP_ON_STOP_S = 10.0
 class Recorder:
     def __init__(self, db: Database, clock: Clock, owner: str, retry: RetryPolicy) -> None:
         self.db, self.clock, self.owner, self.retry = db, clock, owner, retry
-        self.subscriptions = Subscriptions()
         self.writer: GroupWriter[Decision, None] = GroupWriter(self._commit_until_written)
 
     async def record(self, decisions: list[Decision]) -> None:
@@ -68,13 +66,13 @@ class Recorder:
         record = RoundRecord(self.clock.now(), now_ms(self.clock))
         async with self.db.transaction() as conn:
             ours = await queries.still_ours(conn, self.owner, [d.row.id for d in decisions])
-            for app_id in {d.row.app_id for d in decisions}:
-                record.triggers[app_id] = await self.subscriptions.triggers(conn, app_id)
+            projects = {d.row.project_id for d in decisions}
+            record.outbox = await Outbox.open(conn, record.now, projects)
             for d in decisions:
                 if d.row.id in ours:  # else our lease ran out and another worker owns it now
                     apply_outcome(d, record, self.retry)
             await queries.finish_messages(conn, record.rows)
             await queries.add_to_counters(conn, record.deltas, record.now_ms)
-            await finish_batches(conn, list(record.deltas), record)
-            await add_events(conn, record.events, record.now_ms)
+            await finish_batches(conn, list(record.deltas), record.outbox)
+            await record.outbox.flush()
         metrics.record_message_outcomes((row.state, row.channel) for row in record.rows)

@@ -1,0 +1,81 @@
+"""Posting one claimed delivery: sign the stored payload, POST it, and say what happened.
+
+The HTTP session is made in one place (``new_session``): how outbound connections are opened
+is decided there and nowhere else."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+
+from convbatch import __version__
+from convbatch.callbacks.outcomes import Claim, Outcome
+from convbatch.callbacks.policy import WebhookSettings
+from convbatch.callbacks.policy import parse_retry_after as _retry_after
+from convbatch.callbacks.signing import signature_headers
+from convbatch.clock import Clock, now_ms
+
+BODY_LIMIT = 1024  # bytes of a response body kept with the attempt
+
+
+def new_session(settings: WebhookSettings) -> aiohttp.ClientSession:
+    """The pooled session every webhook request goes through."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.concurrency, limit_per_host=0, ttl_dns_cache=300
+    )
+    timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+
+class Poster:
+    def __init__(self, settings: WebhookSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.session: aiohttp.ClientSession | None = None
+
+    async def post(self, claim: Claim) -> Outcome:
+        """One attempt; errors come back in the outcome, never as exceptions."""
+        headers = {"Content-Type": "application/json", "User-Agent": f"convbatch/{__version__}"}
+        if claim.secret:
+            signed_at = int(self.clock.now().timestamp())
+            headers.update(signature_headers(claim.secret, claim.payload, signed_at))
+        outcome = Outcome(started_ms=now_ms(self.clock), latency_ms=0)
+        began = time.monotonic()
+        try:
+            async with self._session().post(
+                claim.target, data=claim.payload, headers=headers, allow_redirects=False
+            ) as reply:
+                outcome.status = reply.status
+                outcome.retry_after_s = _retry_after(reply.headers.get("Retry-After"))
+                outcome.body = (await _head(reply, BODY_LIMIT)).decode("utf-8", "replace")
+        except TimeoutError:
+            outcome.error = f"timed out after {self.settings.timeout_s:g} s"
+        except aiohttp.ClientError as exc:
+            outcome.error = f"{type(exc).__name__}: {exc}"[:BODY_LIMIT]
+        except ValueError as exc:  # an unusable URL
+            outcome.error = f"bad target URL: {exc}"[:BODY_LIMIT]
+        outcome.latency_ms = int((time.monotonic() - began) * 1000)
+        return outcome
+
+    def _session(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the running event loop that will drive it.
+        if self.session is None:
+            self.session = new_session(self.settings)
+        return self.session
+
+    async def aclose(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+
+async def _head(reply: aiohttp.ClientResponse, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body; the rest is not read."""
+    data = b""
+    while len(data) < limit:
+        chunk = await reply.content.read(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
