@@ -3,6 +3,7 @@ in a few set-based reads, then deciding each message with the pure ``plan.decide
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -11,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convbatch.engine import plan, queries
 from convbatch.engine.context import ContextCache
 from convbatch.engine.rows import ClaimedMessage
+
+# Rendering is CPU work: in the embedded server, status reads wait behind it unless it yields.
+YIELD_EVERY = 100
 
 
 async def decide_all(
@@ -31,7 +35,9 @@ async def decide_all(
         by_app[row.app_id] |= plan.identities_to_check(item, contact)
     opt_outs = {a: await queries.load_opt_outs(conn, a, ids) for a, ids in by_app.items()}
     decisions = []
-    for row, item in zip(rows, items, strict=True):
+    for n, (row, item) in enumerate(zip(rows, items, strict=True)):
+        if n and n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let API requests of this process run between slices
         ctx = contexts[row.batch_id or ""]
         app = await cache.app(conn, row.project_id, row.app_id)
         if app is None:
