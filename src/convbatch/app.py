@@ -13,6 +13,7 @@ from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
 from convbatch.engine.runner import running_engine
+from convbatch.logs import configure_logging
 from convbatch.routes import routes
 from convbatch.runtime import tune_gc
 from convbatch.services import Services
@@ -23,6 +24,7 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app. The database is opened (and migrated) when the app starts; with
     ``engine`` the dispatch engine runs in the same process (the embedded default)."""
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -35,6 +35,10 @@ class Settings:
     retry_base_ms: int = 1000
     retry_max_attempts: int = 6
     dispatch_concurrency: int = 2
+    # The key that seals stored secrets and signs tokens (see secrets/box.py): given here, or
+    # read from (created in) a key file, beside the SQLite database by default.
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -9,6 +9,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from convbatch.schemas.common import ConversationChannel, NonEmptyStr, StrictStruct
+from convbatch.secrets.fields import CREDENTIAL_SECRETS
+from convbatch.secrets.sealing import reveal
 
 DriverName = Literal["sandbox", "conversation_api", "http"]
 ProcessingMode = Literal["CONVERSATION", "DISPATCH"]
@@ -42,9 +44,19 @@ class ChannelCredential(
     # Messages per second for this channel across all workers; None means unlimited.
     rate_limit: Annotated[float, Meta(gt=0)] | None = None
 
+    def __post_init__(self) -> None:
+        # Secrets are stored sealed (secrets/fields.py says which); every reader gets them open.
+        reveal(self, _CREDENTIAL_HOLDERS)
+
 
 class CallbackSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     secret_for_overridden_callback_urls: str | None = None
+
+    def __post_init__(self) -> None:
+        reveal(self, ("secret_for_overridden_callback_urls",))
+
+
+_CREDENTIAL_HOLDERS = (*CREDENTIAL_SECRETS, "callback_secret", "driver_settings")
 
 
 class App(msgspec.Struct, kw_only=True, omit_defaults=True):

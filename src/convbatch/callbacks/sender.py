@@ -32,9 +32,10 @@ from convbatch.callbacks.signing import signature_headers
 from convbatch.clock import Clock, now_ms
 from convbatch.db.engine import Database
 from convbatch.ids import new_ulid
+from convbatch.net.session import failure_words, guarded_session, read_capped
 
 log = structlog.get_logger(__name__)
-BODY_LIMIT = 1024  # bytes of a response body kept with the attempt
+BODY_LIMIT = 1024  # bytes of a response body read, to tell its size (the body is not kept)
 WAITING_PER_LANE = 16  # chains queued per endpoint lane before that endpoint is skipped
 WIDE_SCAN_EVERY_S = 1.0  # at most this often, look past the bounded claim window
 
@@ -281,36 +282,25 @@ class OutboxSender:
             ) as reply:
                 outcome.status = reply.status
                 outcome.retry_after_s = _retry_after(reply.headers.get("Retry-After"))
-                outcome.body = (await _head(reply, BODY_LIMIT)).decode("utf-8", "replace")
+                # The target's reply is the tenant's to read at the target, never here: a
+                # target pointed at some internal service would show its answers.
+                body, more = await read_capped(reply, BODY_LIMIT)
+                outcome.body = f"{len(body)}{'+' if more else ''} bytes, not kept"
         except TimeoutError:
             outcome.error = f"timed out after {self.settings.timeout_s:g} s"
-        except aiohttp.ClientError as exc:
-            outcome.error = f"{type(exc).__name__}: {exc}"[:BODY_LIMIT]
-        except ValueError as exc:  # an unusable URL
-            outcome.error = f"bad target URL: {exc}"[:BODY_LIMIT]
+        except (aiohttp.ClientError, ValueError) as exc:
+            outcome.error = failure_words(exc)
         outcome.latency_ms = int((time.monotonic() - began) * 1000)
         return outcome
 
     def _pool(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running event loop that will drive it.
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self.settings.concurrency, limit_per_host=0, ttl_dns_cache=300
-            )
             timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+            self._session = guarded_session(
+                self.settings.concurrency, timeout, limit_per_host=0, ttl_dns_cache=300
+            )
         return self._session
 
     def _now_ms(self) -> int:
         return now_ms(self.clock)
-
-
-async def _head(reply: aiohttp.ClientResponse, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body; the rest is not read."""
-    data = b""
-    while len(data) < limit:
-        chunk = await reply.content.read(limit - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data

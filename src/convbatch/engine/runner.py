@@ -12,6 +12,7 @@ from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
 from convbatch.engine.worker import Engine
+from convbatch.logs import configure_logging
 from convbatch.services import Services
 
 
@@ -32,6 +33,7 @@ async def running_engine(services: Services, enabled: bool = True) -> AsyncItera
 
 async def run_worker(settings: Settings) -> None:
     """The ``convbatch worker`` process: the engine until SIGTERM or SIGINT, then a drain."""
+    configure_logging(settings.log_level)
     db = Database(settings.database_url)
     try:
         await upgrade(db)
