@@ -8,6 +8,7 @@ and replies are read only up to a cap.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ def response_cap() -> int:
 
 class OutboundRefused(OSError):
     """The host resolved only to addresses the outbound policy refuses."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.EACCES, message)  # aiohttp shows the strerror part
 
 
 class GuardedConnector(aiohttp.TCPConnector):
