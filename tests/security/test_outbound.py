@@ -87,13 +87,15 @@ async def test_connect_time_check_is_on_the_resolved_address(monkeypatch):
         url = f"http://rebound.example:{rx.port}/hook"
         monkeypatch.setenv("CONVBATCH_OUTBOUND_ALLOW", "")
         async with guarded_session(resolver=Rebinding()) as session:
-            with pytest.raises(aiohttp.ClientConnectorError, match="outbound|does not connect"):
+            with pytest.raises(aiohttp.ClientConnectorError, match=r"does not connect"):
                 await session.post(url, data=b"{}")
         assert rx.calls == []
         monkeypatch.setenv("CONVBATCH_OUTBOUND_ALLOW", LOOPBACK)
-        async with guarded_session(resolver=Rebinding()) as session:
-            async with session.post(url, data=b"{}") as reply:
-                assert reply.status == 200
+        async with (
+            guarded_session(resolver=Rebinding()) as session,
+            session.post(url, data=b"{}") as reply,
+        ):
+            assert reply.status == 200
         assert len(rx.calls) == 1
 
 
