@@ -13,6 +13,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from convbatch.api.strict_json import check_json_shape, too_deep
 from convbatch.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
 from convbatch.services import services_of
 
@@ -73,8 +74,11 @@ async def decode_json(request: Request, type_: type[T]) -> T:
     body = await read_body(request, services_of(request).settings.max_body_bytes)
     if not body.strip():
         raise InvalidArgument("Request body is empty; a JSON object is required")
+    check_json_shape(body)
     try:
         return msgspec.json.decode(body, type=type_)
+    except RecursionError:
+        raise too_deep() from None
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import msgspec
 
 from convbatch.apps.schemas import App
+from convbatch.batches.message_limits import check_batch_metadata, check_message
 from convbatch.batches.schemas import SendBatchRequest
 from convbatch.errors import InvalidArgument
 from convbatch.net.urls import check_outbound_url
@@ -28,6 +29,8 @@ def check_request(req: SendBatchRequest) -> None:
     errors = app_message_errors(req.message, "message")
     if errors:
         raise InvalidArgument.field(*split_error(errors[0]))
+    check_message(req.message)
+    check_batch_metadata(req.batch_metadata)
     dispatch_only = req.processing_strategy == "DISPATCH_ONLY"
     for index, item in enumerate(req.recipient_and_params):
         recipient = item.recipient
