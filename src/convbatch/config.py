@@ -23,6 +23,8 @@ class Settings:
     # Requests bigger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 8 * 1024 * 1024
     token_ttl_seconds: int = 3600
+    # A request body must arrive within this many seconds (a slow upload is cut off with 408).
+    body_read_timeout_s: float = 30.0
     # Public base URL printed in bootstrap output and curl examples.
     public_url: str = ""
     log_level: str = "info"

@@ -71,6 +71,12 @@ class PayloadTooLarge(ApiError):
     default_message = "Request body too large"
 
 
+class RequestTimeout(ApiError):
+    http_status = 408
+    status = "DEADLINE_EXCEEDED"
+    default_message = "The request body did not arrive in time"
+
+
 class UnsupportedMediaType(ApiError):
     http_status = 415
     status = "INVALID_ARGUMENT"
