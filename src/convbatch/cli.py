@@ -82,6 +82,17 @@ def print_bootstrap(tenant: Tenant, base_url: str) -> None:
     )
 
 
+def print_outbound_policy() -> None:
+    from convbatch.net.policy import current_policy
+
+    opened = current_policy().describe()
+    console.print(
+        f"Tenant URLs (webhooks, callback_url, drivers) may reach public addresses and: {opened} "
+        "(CONVBATCH_OUTBOUND_ALLOW)",
+        highlight=False,
+    )
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
@@ -101,6 +112,7 @@ def serve(
     tenant = with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
+    print_outbound_policy()
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
