@@ -29,6 +29,7 @@ PG_ADMIN_URL = os.environ.get(
 # refuses unless opened; and every process of a run shares one secret key.
 os.environ.setdefault("CONVBATCH_OUTBOUND_ALLOW", "127.0.0.0/8,::1")
 os.environ.setdefault("CONVBATCH_SECRET_KEY", secrets.token_urlsafe(32))
+os.environ.setdefault("CONVBATCH_KEY_RATE_PER_S", "0")  # the benchmark measures, unthrottled
 
 
 def free_port() -> int:

@@ -23,6 +23,9 @@ class Settings:
     # Requests bigger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 8 * 1024 * 1024
     token_ttl_seconds: int = 3600
+    # Requests per second per access key in each API process (0: no limit), and the burst.
+    key_rate_per_s: float = 500.0
+    key_burst: float = 1000.0
     # A request body must arrive within this many seconds (a slow upload is cut off with 408).
     body_read_timeout_s: float = 30.0
     # Public base URL printed in bootstrap output and curl examples.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from convbatch.api.key_rate import KeyRateLimiter
 from convbatch.clock import Clock, now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
@@ -33,8 +34,11 @@ class Services:
         default_factory=lambda: asyncio.Semaphore(HEAVY_REQUESTS)
     )
 
+    key_rate: KeyRateLimiter = field(init=False)
+
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.db)
+        self.key_rate = KeyRateLimiter(self.settings.key_rate_per_s, self.settings.key_burst)
 
     @classmethod
     async def start(cls, settings: Settings, db: Database, clock: Clock) -> Services:

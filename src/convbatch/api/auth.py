@@ -11,8 +11,9 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
+from convbatch.api.key_rate import retry_after_header
 from convbatch.api.wire import json_response, read_body
-from convbatch.errors import PermissionDenied, TokenExpired, Unauthenticated
+from convbatch.errors import PermissionDenied, ResourceExhausted, TokenExpired, Unauthenticated
 from convbatch.identity.repository import verify_key
 from convbatch.services import Services, services_of
 
@@ -37,6 +38,12 @@ async def require_project(request: Request) -> str:
         raise TokenExpired("The access token expired")
     if await services.revocations.is_revoked(info.key_id):
         raise Unauthenticated("The access key of this token was revoked")
+    wait = services.key_rate.wait_needed(info.key_id)
+    if wait:
+        raise ResourceExhausted(
+            f"Request rate of this access key passed {services.key_rate.rate:g} per second",
+            int(retry_after_header(wait)),
+        )
     project_id = request.path_params.get("project_id")
     if project_id is not None and project_id != info.project_id:
         raise PermissionDenied(f"The access token does not grant access to project {project_id}")
