@@ -41,3 +41,8 @@ MapValue = Annotated[str, Meta(max_length=MAX_MAP_VALUE_CHARS)]
 BoundedMap = Annotated[dict[MapKey, MapValue], Meta(max_length=MAX_MAP_KEYS)]
 # Channel properties keep their own value check (validate.py), which names the property.
 PropertyMap = Annotated[dict[MapKey, str], Meta(max_length=MAX_MAP_KEYS)]
+
+# Per project quotas; past them a create or send is 429 RESOURCE_EXHAUSTED (0: no quota).
+MAX_APPS_PER_PROJECT = _cap("MAX_APPS_PER_PROJECT", 100)
+MAX_WEBHOOKS_PER_PROJECT = _cap("MAX_WEBHOOKS_PER_PROJECT", 500)
+MAX_QUEUED_MESSAGES_PER_PROJECT = _cap("MAX_QUEUED_MESSAGES_PER_PROJECT", 1_000_000)

@@ -15,6 +15,7 @@ from convbatch.consents.repository import delete_consents_of_app
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.net.urls import check_outbound_url
+from convbatch.quotas import check_room_for_app
 from convbatch.secrets.fields import URL, setting_kind
 from convbatch.secrets.sealing import restore_app
 from convbatch.webhooks.repository import delete_webhooks_of_app
@@ -55,6 +56,7 @@ async def create_app(
         name: getattr(req, name) for name in req.__struct_fields__ if getattr(req, name) is not None
     }
     given["channel_credentials"] = checked_credentials(req.channel_credentials or [])
+    await check_room_for_app(conn, project_id)
     app = restore_app(App(id=new_ulid(now_ms), **given), None)
     check_driver_urls(app.channel_credentials)
     await repo.insert_app(conn, project_id, app, now_ms)

@@ -11,6 +11,7 @@ from convbatch.apps.repository import lock_app
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
 from convbatch.net.urls import check_outbound_url
+from convbatch.quotas import check_room_for_webhook
 from convbatch.secrets.sealing import restore_webhook
 from convbatch.webhooks import repository as repo
 from convbatch.webhooks.schemas import (
@@ -47,6 +48,7 @@ async def create_webhook(
 ) -> Webhook:
     check_target(req.target)
     await check_room_on_app(conn, project_id, req.app_id)
+    await check_room_for_webhook(conn, project_id)
     webhook = Webhook(
         id=new_ulid(now_ms),
         app_id=req.app_id,
