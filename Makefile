@@ -18,8 +18,10 @@ $(VENV)/.test-deps: $(BIN)/convbatch
 install: $(BIN)/convbatch
 install-test: $(VENV)/.test-deps
 
+# Loopback is opened so webhooks and http channels can reach a developer's local receiver
+# (tenants' URLs are otherwise refused there; see "Security" in the README).
 run: install
-	$(BIN)/convbatch serve
+	CONVBATCH_OUTBOUND_ALLOW="$${CONVBATCH_OUTBOUND_ALLOW-127.0.0.0/8,::1}" $(BIN)/convbatch serve
 
 test: install-test
 	scripts/ensure-postgres.sh

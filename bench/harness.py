@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import secrets
 import socket
 import statistics
 import tempfile
@@ -24,6 +25,11 @@ RESULTS = ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get(
     "CONVBATCH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+# The benchmark's webhook receiver and upstreams listen on loopback, which the outbound policy
+# refuses unless opened; and every process of a run shares one secret key.
+os.environ.setdefault("CONVBATCH_OUTBOUND_ALLOW", "127.0.0.0/8,::1")
+os.environ.setdefault("CONVBATCH_SECRET_KEY", secrets.token_urlsafe(32))
+os.environ.setdefault("CONVBATCH_KEY_RATE_PER_S", "0")  # the benchmark measures, unthrottled
 
 
 def free_port() -> int:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from convbatch.config import Settings
-from tests.support import Api, DatabaseFactory, running_api
+from tests.support import LOOPBACK_ALLOW, TEST_SECRET_KEY, Api, DatabaseFactory, running_api
+
+# The suite's webhook receivers and upstreams listen on loopback, which the server refuses to
+# reach unless the operator opens it; tests/security runs its servers without this.
+os.environ.setdefault("CONVBATCH_OUTBOUND_ALLOW", LOOPBACK_ALLOW)
+os.environ.setdefault("CONVBATCH_SECRET_KEY", TEST_SECRET_KEY)
 
 
 @pytest.fixture(scope="session")

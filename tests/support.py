@@ -30,6 +30,8 @@ PG_ADMIN_URL = os.environ.get(
     "CONVBATCH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 _counter = itertools.count()
+LOOPBACK_ALLOW = "127.0.0.0/8,::1"
+TEST_SECRET_KEY = "test-suite-secret-key"
 
 
 def pg_dsn(database: str) -> str:

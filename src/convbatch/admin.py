@@ -9,6 +9,7 @@ from typing import TypeVar
 from convbatch.config import Settings
 from convbatch.db.engine import Database
 from convbatch.db.migrate import upgrade
+from convbatch.secrets.box import install_for
 
 T = TypeVar("T")
 
@@ -18,7 +19,9 @@ def with_db(url: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
     close it."""
 
     async def run() -> T:
-        db = Database(Settings.from_env(database_url=url).database_url)
+        settings = Settings.from_env(database_url=url)
+        db = Database(settings.database_url)
+        install_for(settings.database_url, settings.secret_key, settings.secret_key_file)
         try:
             await upgrade(db)
             return await work(db)

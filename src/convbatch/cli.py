@@ -17,7 +17,13 @@ from convbatch.client.commands import register as register_client_commands
 from convbatch.clock import now_ms
 from convbatch.config import Settings
 from convbatch.db.engine import Database
-from convbatch.identity.repository import create_key, create_project, project_exists
+from convbatch.identity.repository import (
+    create_key,
+    create_project,
+    list_keys,
+    project_exists,
+    revoke_keys,
+)
 from convbatch.metrics.processes import prepare_multiprocess_dir, serve_worker_metrics
 from convbatch.runtime import tune_gc
 
@@ -88,6 +94,17 @@ def _configure_logging(settings: Settings) -> None:
         raise typer.BadParameter(str(exc), param_hint="CONVBATCH_LOG_FORMAT") from exc
 
 
+def print_outbound_policy() -> None:
+    from convbatch.net.policy import current_policy
+
+    opened = current_policy().describe()
+    console.print(
+        f"Tenant URLs (webhooks, callback_url, drivers) may reach public addresses and: {opened} "
+        "(CONVBATCH_OUTBOUND_ALLOW)",
+        highlight=False,
+    )
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
@@ -108,6 +125,7 @@ def serve(
     tenant = with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
+    print_outbound_policy()
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -200,6 +218,76 @@ def keys_create(
         return {"project_id": project, "key_id": key.key_id, "key_secret": key.key_secret}
 
     _emit(with_db(db, work), as_json, "Access key created (the secret is not shown again)")
+
+
+async def _require_project(conn: Any, project: str) -> None:
+    if not await project_exists(conn, project):
+        raise typer.BadParameter(f"project {project} does not exist", param_hint="--project")
+
+
+@keys_app.command("list")
+def keys_list(
+    project: str = typer.Option(..., help="Project id."), db: str | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """List the project's access keys (ids and dates; secrets are never shown)."""
+
+    async def work(d: Database) -> list[dict[str, Any]]:
+        async with d.read() as conn:
+            await _require_project(conn, project)
+            keys = await list_keys(conn, project)
+        return [{"key_id": k.key_id, "created_at": k.created_at, "revoked_at": k.revoked_at}
+                for k in keys]  # fmt: skip
+
+    found = with_db(db, work)
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    for key in found:
+        state = "revoked" if key["revoked_at"] else "live"
+        console.print(f"{key['key_id']}  {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    project: str = typer.Option(..., help="Project id."),
+    key: str = typer.Option(..., "--key", help="Key id to revoke."),
+    db: str | None = DbOption, as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """Revoke a key: it issues no more tokens, and its tokens stop working within seconds."""
+
+    async def work(d: Database) -> list[str]:
+        async with d.transaction() as conn:
+            await _require_project(conn, project)
+            return await revoke_keys(conn, project, [key], _now_ms())
+
+    revoked = with_db(db, work)
+    if not revoked:
+        raise typer.BadParameter(f"no live key {key} in project {project}", param_hint="--key")
+    _emit({"project_id": project, "revoked": revoked}, as_json, "Key revoked")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    project: str = typer.Option(..., help="Project id."),
+    key: str | None = typer.Option(None, "--key", help="Key id to replace (default: all)."),
+    db: str | None = DbOption, as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """Create a new key and revoke the old one (or every live key of the project) at once."""
+
+    async def work(d: Database) -> dict[str, Any]:
+        async with d.transaction() as conn:
+            await _require_project(conn, project)
+            revoked = await revoke_keys(conn, project, None if key is None else [key], _now_ms())
+            if key is not None and not revoked:
+                raise typer.BadParameter(
+                    f"no live key {key} in project {project}", param_hint="--key"
+                )
+            new = await create_key(conn, project, _now_ms())
+        return {"project_id": project, "key_id": new.key_id, "key_secret": new.key_secret,
+                "revoked": revoked}  # fmt: skip
+
+    _emit(with_db(db, work), as_json, "Key rotated (the new secret is not shown again)")
 
 
 @apps_app.command("create")

@@ -23,6 +23,11 @@ class Settings:
     # Requests bigger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 8 * 1024 * 1024
     token_ttl_seconds: int = 3600
+    # Requests per second per access key in each API process (0: no limit), and the burst.
+    key_rate_per_s: float = 500.0
+    key_burst: float = 1000.0
+    # A request body must arrive within this many seconds (a slow upload is cut off with 408).
+    body_read_timeout_s: float = 30.0
     # Public base URL printed in bootstrap output and curl examples.
     public_url: str = ""
     log_level: str = "info"
@@ -49,6 +54,10 @@ class Settings:
     console_live_ms: int = 200
     console_stream_seconds: int = 15
     console_max_streams: int = 200  # live streams open at once per process
+    # The key that seals stored secrets and signs tokens (see secrets/box.py): given here, or
+    # read from (created in) a key file, beside the SQLite database by default.
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -71,6 +71,22 @@ class PayloadTooLarge(ApiError):
     default_message = "Request body too large"
 
 
+class ResourceExhausted(ApiError):
+    http_status = 429
+    status = "RESOURCE_EXHAUSTED"
+    default_message = "Too many requests"
+
+    def __init__(self, message: str | None = None, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RequestTimeout(ApiError):
+    http_status = 408
+    status = "DEADLINE_EXCEEDED"
+    default_message = "The request body did not arrive in time"
+
+
 class UnsupportedMediaType(ApiError):
     http_status = 415
     status = "INVALID_ARGUMENT"

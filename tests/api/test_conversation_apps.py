@@ -20,7 +20,7 @@ async def test_create_returns_the_app_with_defaults_and_driver(api):
     assert app["processing_mode"] == "DISPATCH"
     assert app["conversation_metadata_report_view"] == "NONE"
     [credential] = app["channel_credentials"]
-    assert credential["static_bearer"] == {"claimed_identity": "spid", "token": "tok"}
+    assert credential["static_bearer"] == {"claimed_identity": "spid", "token": "********"}
     assert credential["driver"] == "sandbox" and credential["driver_settings"] == {}
     assert credential["state"] == {"status": "ACTIVE"}
     fetched = await conv(api).get(f"/apps/{app['id']}")

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from convbatch.config import Settings
-from tests.support import free_port
+from tests.support import LOOPBACK_ALLOW, TEST_SECRET_KEY, free_port
 
 CLI = [sys.executable, "-m", "convbatch"]
 # Engine settings for crash tests: a killed process's claims come back after two seconds, and
@@ -41,6 +41,9 @@ def environment(database_url: str, **settings: Any) -> dict[str, str]:
            if not (k.startswith("CONVBATCH_") and k[10:].lower() in _SETTING_NAMES)}  # fmt: skip
     env["CONVBATCH_DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
+    # Receivers and upstreams of these tests listen on loopback; all processes share one key.
+    env.setdefault("CONVBATCH_OUTBOUND_ALLOW", LOOPBACK_ALLOW)
+    env["CONVBATCH_SECRET_KEY"] = TEST_SECRET_KEY
     for name, value in settings.items():
         assert name in _SETTING_NAMES, f"unknown setting {name}"
         env[f"CONVBATCH_{name.upper()}"] = str(value)

@@ -59,7 +59,8 @@ async def test_signed_delivery_is_accepted_by_the_sdk(settings):
         [row] = await deliveries(env)
         assert (row.attempts, row.last_status, row.message_id) == (1, 200, msg)
         [attempt] = await attempts_of(env, row.id)
-        assert (attempt.http_status, attempt.error, attempt.response_body) == (200, None, "ok")
+        assert (attempt.http_status, attempt.error) == (200, None)
+        assert attempt.response_body == "2 bytes, not kept"  # the reply itself is never kept
         assert await outbox_states(env) == ["FANNED_OUT"]
 
 
@@ -77,7 +78,7 @@ async def test_client_error_is_final_and_recorded(settings):
         assert (row.state, row.attempts, row.last_status) == ("FAILED", 1, 400)
         [attempt] = await attempts_of(env, row.id)
         assert attempt.http_status == 400
-        assert attempt.response_body == "answer 400 from receiver"
+        assert attempt.response_body == "24 bytes, not kept"
 
 
 async def test_503_and_429_are_retried_with_backoff(settings):
@@ -159,7 +160,7 @@ async def test_receiver_down_then_back_gets_everything_in_order(settings):
         # Later receipts of a message wait for the earlier one: none was even tried.
         assert [r.attempts for r in rows[8:]] == [0] * 16
         assert await waiting_for_earlier(env) == {r.id for r in rows[8:]}
-        assert "ClientConnectorError" in rows[0].last_error
+        assert "could not connect" in rows[0].last_error
 
         async with receiver(port=port) as rx:
             await drive(env, all_in(env, "DELIVERED", 24), advance_s=30)

@@ -11,16 +11,18 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
+from convbatch.api.key_rate import retry_after_header
 from convbatch.api.wire import json_response, read_body
-from convbatch.errors import PermissionDenied, TokenExpired, Unauthenticated
+from convbatch.errors import PermissionDenied, ResourceExhausted, TokenExpired, Unauthenticated
 from convbatch.identity.repository import verify_key
 from convbatch.services import Services, services_of
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def require_project(request: Request) -> str:
-    """Check the bearer token against the path's project; return the project id."""
+async def require_project(request: Request) -> str:
+    """Check the bearer token against the path's project and its key's revocation; return the
+    project id."""
     services = services_of(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -34,6 +36,14 @@ def require_project(request: Request) -> str:
     if info.expires_at <= services.clock.now().timestamp():
         # The word "expired" in WWW-Authenticate is what makes SDKs fetch a new token.
         raise TokenExpired("The access token expired")
+    if await services.revocations.is_revoked(info.key_id):
+        raise Unauthenticated("The access key of this token was revoked")
+    wait = services.key_rate.wait_needed(info.key_id)
+    if wait:
+        raise ResourceExhausted(
+            f"Request rate of this access key passed {services.key_rate.rate:g} per second",
+            int(retry_after_header(wait)),
+        )
     project_id = request.path_params.get("project_id")
     if project_id is not None and project_id != info.project_id:
         raise PermissionDenied(f"The access token does not grant access to project {project_id}")
@@ -45,13 +55,15 @@ def authenticated(fn: Callable[[Request, str], Awaitable[Response]]) -> Handler:
 
     @functools.wraps(fn)
     async def endpoint(request: Request) -> Response:
-        return await fn(request, require_project(request))
+        return await fn(request, await require_project(request))
 
     return endpoint
 
 
 def _oauth_error(status: int, code: str, description: str) -> Response:
-    return json_response({"error": code, "error_description": description}, status)
+    response = json_response({"error": code, "error_description": description}, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -85,6 +97,10 @@ async def token_endpoint(request: Request) -> Response:
     ttl = services.settings.token_ttl_seconds
     expires_at = int(services.clock.now().timestamp()) + ttl
     token = services.tokens.issue(project_id, credentials[0], expires_at)
-    return json_response(
+    response = json_response(
         {"access_token": token, "expires_in": ttl, "scope": "", "token_type": "bearer"}
     )
+    # A token is a credential: no cache on the way may keep it (RFC 6749, section 5.1).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from convbatch.api.wire import json_response
 from convbatch.db.availability import DATABASE_ERRORS, RETRY_AFTER_S, is_unreachable
-from convbatch.errors import ApiError, TokenExpired
+from convbatch.errors import ApiError, ResourceExhausted, TokenExpired
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +44,8 @@ async def api_error_handler(_request: Request, exc: Exception) -> Response:
         response.headers["WWW-Authenticate"] = (
             'Bearer error="invalid_token", error_description="The access token expired"'
         )
+    elif isinstance(exc, ResourceExhausted):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
     elif exc.http_status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return response

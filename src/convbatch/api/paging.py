@@ -33,8 +33,11 @@ def encode_token(kind: str, key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(raw: str | None, kind: str, length: int) -> list[Any] | None:
-    """The sort key stored in ``raw``; None when no token was given."""
+def decode_token(
+    raw: str | None, kind: str, length: int, types: tuple[type, ...] | None = None
+) -> list[Any] | None:
+    """The sort key stored in ``raw``; None when no token was given. Each part must have the
+    type ``types`` says (strings by default): a hand-made token is a 400, never a query error."""
     if not raw:
         return None
     try:
@@ -42,6 +45,15 @@ def decode_token(raw: str | None, kind: str, length: int) -> list[Any] | None:
         values = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, msgspec.DecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != length + 1 or values[0] != kind:
+    expected = types or (str,) * length
+    if (
+        not isinstance(values, list)
+        or len(values) != length + 1
+        or values[0] != kind
+        or not all(
+            type(value) is want and len(str(value)) <= 64
+            for value, want in zip(values[1:], expected, strict=True)
+        )
+    ):
         raise InvalidArgument.field("page_token", "not a token returned by this list")
     return values[1:]

@@ -6,6 +6,7 @@ recipient.contact_id``), so a 400 tells the caller exactly what to fix.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, TypeVar
 
@@ -13,7 +14,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from convbatch.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
+from convbatch.api.strict_json import check_json_shape, too_deep
+from convbatch.errors import (
+    InvalidArgument,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from convbatch.services import services_of
 
 T = TypeVar("T")
@@ -48,8 +55,20 @@ def validation_error(exc: msgspec.ValidationError) -> InvalidArgument:
     return InvalidArgument.field(path or "body", message)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing anything over ``limit`` bytes without reading it all."""
+async def read_body(request: Request, limit: int, timeout_s: float | None = None) -> bytes:
+    """The raw body, refusing anything over ``limit`` bytes without reading it all, and cutting
+    off a client that takes longer than ``timeout_s`` (the process setting by default) to send
+    it: a slow upload must not hold what the request holds while it reads."""
+    if timeout_s is None:
+        timeout_s = services_of(request).settings.body_read_timeout_s
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise RequestTimeout(f"The request body did not arrive within {timeout_s:g} s") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes")
@@ -63,18 +82,30 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def decode_json(request: Request, type_: type[T]) -> T:
-    """Check the content type and size, then decode and validate the body as ``type_``."""
+async def read_json_body(request: Request) -> bytes:
+    """Check the content type, then read the body (size cap, read timeout)."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, got {content_type or 'none'}"
         )
-    body = await read_body(request, services_of(request).settings.max_body_bytes)
+    return await read_body(request, services_of(request).settings.max_body_bytes)
+
+
+async def decode_json(request: Request, type_: type[T]) -> T:
+    """Check the content type and size, then decode and validate the body as ``type_``."""
+    return decode_json_body(await read_json_body(request), type_)
+
+
+def decode_json_body(body: bytes, type_: type[T]) -> T:
+    """Decode and validate a body already read as ``type_``."""
     if not body.strip():
         raise InvalidArgument("Request body is empty; a JSON object is required")
+    check_json_shape(body)
     try:
         return msgspec.json.decode(body, type=type_)
+    except RecursionError:
+        raise too_deep() from None
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:

@@ -8,12 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.apps.schemas import App
 from convbatch.db.tables import apps
+from convbatch.secrets.fields import app_leaves
+from convbatch.secrets.sealing import sealed_json
 
 _decoder = msgspec.json.Decoder(App)
 
 
 def _encode(app: App) -> str:
-    return msgspec.json.encode(app).decode()
+    return sealed_json(app, app_leaves)
 
 
 async def insert_app(conn: AsyncConnection, project_id: str, app: App, now_ms: int) -> None:

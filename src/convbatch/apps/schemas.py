@@ -9,6 +9,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from convbatch.schemas.common import ConversationChannel, NonEmptyStr, StrictStruct
+from convbatch.secrets.fields import CREDENTIAL_SECRETS
+from convbatch.secrets.sealing import reveal
 
 DriverName = Literal["sandbox", "conversation_api", "http"]
 DeliveryGuarantee = Literal["at_least_once", "at_most_once"]
@@ -45,9 +47,19 @@ class ChannelCredential(
     # Extension: whether a message may be sent again after a crash (see the README's engine).
     delivery_guarantee: DeliveryGuarantee = "at_least_once"
 
+    def __post_init__(self) -> None:
+        # Secrets are stored sealed (secrets/fields.py says which); every reader gets them open.
+        reveal(self, _CREDENTIAL_HOLDERS)
+
 
 class CallbackSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     secret_for_overridden_callback_urls: str | None = None
+
+    def __post_init__(self) -> None:
+        reveal(self, ("secret_for_overridden_callback_urls",))
+
+
+_CREDENTIAL_HOLDERS = (*CREDENTIAL_SECRETS, "callback_secret", "driver_settings")
 
 
 class App(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -14,6 +14,10 @@ from convbatch.apps.schemas import App, AppCreateRequest, AppPatch, ChannelCrede
 from convbatch.consents.repository import delete_consents_of_app
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
+from convbatch.net.urls import check_outbound_url
+from convbatch.quotas import check_room_for_app
+from convbatch.secrets.fields import URL, setting_kind
+from convbatch.secrets.sealing import restore_app
 from convbatch.webhooks.repository import delete_webhooks_of_app
 
 UPDATABLE = tuple(AppPatch.__struct_fields__)
@@ -36,6 +40,15 @@ def checked_credentials(credentials: list[ChannelCredential]) -> list[ChannelCre
     return [msgspec.structs.replace(c, state=dict(_ACTIVE)) for c in credentials]
 
 
+def check_driver_urls(credentials: list[ChannelCredential]) -> None:
+    """Every URL a driver will call must be one the server may reach (see net/)."""
+    for index, credential in enumerate(credentials):
+        for key, value in (credential.driver_settings or {}).items():
+            if isinstance(value, str) and setting_kind(credential.driver, key) == URL:
+                path = f"channel_credentials[{index}].driver_settings.{key}"
+                check_outbound_url(path, value)
+
+
 async def create_app(
     conn: AsyncConnection, project_id: str, req: AppCreateRequest, now_ms: int
 ) -> App:
@@ -43,7 +56,9 @@ async def create_app(
         name: getattr(req, name) for name in req.__struct_fields__ if getattr(req, name) is not None
     }
     given["channel_credentials"] = checked_credentials(req.channel_credentials or [])
-    app = App(id=new_ulid(now_ms), **given)
+    await check_room_for_app(conn, project_id)
+    app = restore_app(App(id=new_ulid(now_ms), **given), None)
+    check_driver_urls(app.channel_credentials)
     await repo.insert_app(conn, project_id, app, now_ms)
     return app
 
@@ -72,6 +87,9 @@ async def update_app(
     if changes.get("channel_credentials") is not None:
         changes["channel_credentials"] = checked_credentials(changes["channel_credentials"])
     updated = apply_changes(app, changes, required=("display_name",))
+    # A GET sent back unchanged carries masks where the secrets are: keep the stored ones.
+    updated = restore_app(updated, app)
+    check_driver_urls(updated.channel_credentials)
     await repo.replace_app(conn, project_id, updated)
     return updated
 

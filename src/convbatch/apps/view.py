@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from convbatch.apps.schemas import App, AppView, ChannelCredential, ChannelCredentialView
+from convbatch.secrets.sealing import masked_app
 
 # The credential object each channel carries, and the keys the SDK requires in it.
 _EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -30,21 +31,9 @@ _EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-MASK = "********"
-_SECRET_WORDS = ("secret", "token", "password", "headers")
-
-
-def masked_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Driver settings as shown: credentials are write-only, like Sinch's channel secrets."""
-    return {
-        key: MASK if any(word in key.lower() for word in _SECRET_WORDS) else value
-        for key, value in settings.items()
-    }
-
-
 def credential_view(credential: ChannelCredential) -> ChannelCredentialView:
     fields: dict[str, Any] = {f: getattr(credential, f) for f in credential.__struct_fields__}
-    fields["driver_settings"] = masked_settings(credential.driver_settings or {})
+    fields["driver_settings"] = dict(credential.driver_settings or {})
     key, required = _EXPECTED[credential.channel]
     has_line_enterprise = credential.channel == "LINE" and credential.line_enterprise_credentials
     if not has_line_enterprise:
@@ -56,6 +45,8 @@ def credential_view(credential: ChannelCredential) -> ChannelCredentialView:
 
 
 def app_view(app: App) -> AppView:
+    """The app as answered: every secret (secrets/fields.py) is shown as a mask."""
+    app = masked_app(app)
     fields: dict[str, Any] = {f: getattr(app, f) for f in app.__struct_fields__}
     fields["channel_credentials"] = [credential_view(c) for c in app.channel_credentials]
     return AppView(**fields)

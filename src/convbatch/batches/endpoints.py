@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from convbatch import metrics
 from convbatch.api.auth import authenticated
-from convbatch.api.wire import decode_json, json_response
+from convbatch.api.wire import decode_json, decode_json_body, json_response, read_json_body
 from convbatch.batches import service
 from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest, SendBatchResponse
 from convbatch.db.wakeup import notify
@@ -20,10 +20,12 @@ from convbatch.services import services_of
 @authenticated
 async def send_batch(request: Request, project_id: str) -> Response:
     services = services_of(request)
+    # The body is read first, outside the slots below: a client uploading slowly holds nothing.
+    body = await read_json_body(request)
     # Decoding and preparing 1000 recipients is the CPU-heavy part of the API: a few at a time,
     # so short requests (status reads) wait behind at most that many, not behind every send.
     async with services.heavy_requests:
-        req = await decode_json(request, SendBatchRequest)
+        req = decode_json_body(body, SendBatchRequest)
         async with services.db.read() as conn:
             prepared = await service.prepare_batch(conn, project_id, req, services.clock.now())
 

@@ -13,8 +13,13 @@ compiled once into a :class:`Template` and then filled cheaply for each recipien
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import msgspec
+
+from convbatch.limits import MAX_RENDERED_CHARS
 
 # A placeholder is "${" + name + "}"; any other "$" (e.g. "$5", "${", "${bad name}") is text.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.-]+)\}")
@@ -25,24 +30,43 @@ _EMPTY: Mapping[str, str] = {}
 _Builder = Callable[[Mapping[str, str]], Any]
 
 
+class Oversized(list[str]):
+    """What ``render`` answers when the filled message would pass the rendered-size cap: like
+    the list of missing names, a reason for that recipient alone to fail."""
+
+    def __init__(self, size: int, cap: int) -> None:
+        super().__init__()
+        self.description = (
+            f"the message rendered for this recipient would have about {size} characters; "
+            f"the cap (CONVBATCH_MAX_RENDERED_CHARS) is {cap}"
+        )
+
+
 class Template:
     """A batch message compiled for repeated per-recipient rendering."""
 
-    __slots__ = ("_build", "_message", "_placeholders")
+    __slots__ = ("_base_chars", "_build", "_cap", "_counts", "_message", "_placeholders")
 
-    def __init__(self, message: dict[str, Any], names: set[str], build: _Builder | None) -> None:
+    def __init__(
+        self, message: dict[str, Any], names: Counter[str], build: _Builder | None,
+        cap: int = MAX_RENDERED_CHARS,
+    ) -> None:  # fmt: skip
         self._message = message
         self._build = build
         self._placeholders = frozenset(names)
+        # The rendered size is at most the template's plus each value's length per occurrence.
+        self._counts = tuple(names.items())
+        self._base_chars = len(msgspec.json.encode(message)) if build is not None else 0
+        self._cap = cap
 
     @classmethod
-    def compile(cls, message: dict[str, Any]) -> Template:
+    def compile(cls, message: dict[str, Any], cap: int = MAX_RENDERED_CHARS) -> Template:
         """Compile a message tree (``msgspec.to_builtins`` of an AppMessage). The tree is kept by
         reference and shared with rendered messages: neither it nor rendered results may be
         mutated afterwards."""
-        names: set[str] = set()
+        names: Counter[str] = Counter()
         build = _compile(message, names)
-        return cls(message, names, build)
+        return cls(message, names, build, cap)
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -68,10 +92,15 @@ class Template:
             missing = self._placeholders.difference(params.keys())
             if missing:
                 return sorted(missing)  # sorted: a stable failure description
+        size = self._base_chars
+        for name, count in self._counts:
+            size += count * len(params[name])
+        if size > self._cap:
+            return Oversized(size, self._cap)
         return build(params)
 
 
-def _compile(node: Any, names: set[str]) -> _Builder | None:
+def _compile(node: Any, names: Counter[str]) -> _Builder | None:
     """A builder for ``node``, or None when it has no placeholders and can be shared as is."""
     if isinstance(node, str):
         return _compile_str(node, names)
@@ -84,7 +113,7 @@ def _compile(node: Any, names: set[str]) -> _Builder | None:
     return None  # numbers, booleans, None: never substituted
 
 
-def _compile_str(text: str, names: set[str]) -> _Builder | None:
+def _compile_str(text: str, names: Counter[str]) -> _Builder | None:
     # re.split alternates literal text and captured names: [text, name, text, name, ..., text].
     pieces = PLACEHOLDER.split(text)
     if len(pieces) == 1:
@@ -92,7 +121,7 @@ def _compile_str(text: str, names: set[str]) -> _Builder | None:
     pattern = []
     for i, piece in enumerate(pieces):
         if i % 2:
-            names.add(piece)
+            names[piece] += 1
             pattern.append(f"%({piece})s")  # names never contain ")", so the key is exact
         else:
             pattern.append(piece.replace("%", "%%"))
@@ -122,7 +151,10 @@ def _list_builder(node: list[Any], parts: list[tuple[int, _Builder]]) -> _Builde
 
 
 def missing_description(names: Sequence[str]) -> str:
-    """Reason description for a recipient that failed because of ``names`` (sorted)."""
+    """Reason description for a recipient that failed because of ``names`` (sorted), or
+    because its message would be too large (``Oversized``)."""
+    if isinstance(names, Oversized):
+        return names.description
     return "missing values for parameters: " + ", ".join(names)
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from convbatch.limits import PropertyMap
 from convbatch.schemas.app_message import AppMessage
-from convbatch.schemas.common import ConversationChannel, Recipient
+from convbatch.schemas.common import ConversationChannel, Recipient, StringMap
 
-StringMap = dict[str, str]
 ProcessingStrategy = Literal["DEFAULT", "DISPATCH_ONLY"]
 MessageContentType = Literal["CONTENT_UNKNOWN", "CONTENT_MARKETING", "CONTENT_NOTIFICATION"]
 BatchStatusName = Literal["READY", "SCHEDULED", "PROCESSED", "CANCELLED"]
@@ -38,7 +38,7 @@ class BatchOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     callback_url: str | None = None
     channel_priority_order: list[ConversationChannel] | None = None
     ttl: str | None = None
-    channel_properties: StringMap | None = None
+    channel_properties: PropertyMap | None = None
     correlation_id: Annotated[str, Meta(max_length=128)] | None = None
     message_content_type: MessageContentType | None = None
     queue: Literal["NORMAL_PRIORITY", "HIGH_PRIORITY"] | None = None

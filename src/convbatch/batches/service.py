@@ -28,6 +28,7 @@ from convbatch.callbacks.subscriptions import Subscriptions
 from convbatch.clock import epoch_ms, to_rfc3339
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid, new_ulids
+from convbatch.quotas import check_room_for_messages
 
 _encode = msgspec.json.Encoder().encode
 _decode_map = msgspec.json.Decoder(dict[str, str]).decode
@@ -52,6 +53,7 @@ async def prepare_batch(
     check_request(req)
     app = await app_named_in_body(conn, project_id, req.app_id)
     check_against_app(req.channel_priority_order, app)
+    await check_room_for_messages(conn, project_id, len(req.recipient_and_params))
     send_after = effective_send_after(req.send_after, now)
 
     now_ms = epoch_ms(now)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import urlparse
 
 import msgspec
 
 from convbatch.apps.schemas import App
+from convbatch.batches.message_limits import check_batch_metadata, check_message
 from convbatch.batches.schemas import SendBatchRequest
 from convbatch.errors import InvalidArgument
+from convbatch.net.urls import check_outbound_url
 from convbatch.schemas.app_message import app_message_errors
 from convbatch.schemas.common import Recipient, recipient_error
 
@@ -28,6 +29,8 @@ def check_request(req: SendBatchRequest) -> None:
     errors = app_message_errors(req.message, "message")
     if errors:
         raise InvalidArgument.field(*split_error(errors[0]))
+    check_message(req.message)
+    check_batch_metadata(req.batch_metadata)
     dispatch_only = req.processing_strategy == "DISPATCH_ONLY"
     for index, item in enumerate(req.recipient_and_params):
         recipient = item.recipient
@@ -94,11 +97,8 @@ def _check_ttl(ttl: str | None) -> None:
 
 
 def _check_callback_url(url: str | None) -> None:
-    if url is None:
-        return
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidArgument.field("callback_url", f"'{url}' is not an http(s) URL")
+    if url is not None:
+        check_outbound_url("callback_url", url)
 
 
 def _check_metadata_size(req: SendBatchRequest) -> None:

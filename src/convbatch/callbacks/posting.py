@@ -15,17 +15,16 @@ from convbatch.callbacks.policy import WebhookSettings
 from convbatch.callbacks.policy import parse_retry_after as _retry_after
 from convbatch.callbacks.signing import signature_headers
 from convbatch.clock import Clock, now_ms
+from convbatch.net.session import failure_words, guarded_session, read_capped
 
-BODY_LIMIT = 1024  # bytes of a response body kept with the attempt
+BODY_LIMIT = 1024  # bytes of a response body read, to tell its size (the body is not kept)
 
 
 def new_session(settings: WebhookSettings) -> aiohttp.ClientSession:
-    """The pooled session every webhook request goes through."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.concurrency, limit_per_host=0, ttl_dns_cache=300
-    )
+    """The pooled session every webhook request goes through: it connects only to addresses
+    the outbound policy allows (checked on the resolved address)."""
     timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    return guarded_session(settings.concurrency, timeout, limit_per_host=0, ttl_dns_cache=300)
 
 
 class Poster:
@@ -48,13 +47,14 @@ class Poster:
             ) as reply:
                 outcome.status = reply.status
                 outcome.retry_after_s = _retry_after(reply.headers.get("Retry-After"))
-                outcome.body = (await _head(reply, BODY_LIMIT)).decode("utf-8", "replace")
+                # The target's reply is the tenant's to read at the target, never here: a
+                # target pointed at some internal service would show its answers.
+                body, more = await read_capped(reply, BODY_LIMIT)
+                outcome.body = f"{len(body)}{'+' if more else ''} bytes, not kept"
         except TimeoutError:
             outcome.error = f"timed out after {self.settings.timeout_s:g} s"
-        except aiohttp.ClientError as exc:
-            outcome.error = f"{type(exc).__name__}: {exc}"[:BODY_LIMIT]
-        except ValueError as exc:  # an unusable URL
-            outcome.error = f"bad target URL: {exc}"[:BODY_LIMIT]
+        except (aiohttp.ClientError, ValueError) as exc:
+            outcome.error = failure_words(exc)
         outcome.latency_ms = int((time.monotonic() - began) * 1000)
         return outcome
 
@@ -68,14 +68,3 @@ class Poster:
         if self.session is not None:
             await self.session.close()
             self.session = None
-
-
-async def _head(reply: aiohttp.ClientResponse, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body; the rest is not read."""
-    data = b""
-    while len(data) < limit:
-        chunk = await reply.content.read(limit - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data

@@ -23,6 +23,7 @@ from convbatch.channels.oauth import AccessKey, TokenCache, TokenError
 from convbatch.channels.pool import PooledHttp, error_text
 from convbatch.clock import Clock, epoch_ms
 from convbatch.db.engine import Database
+from convbatch.net.session import failure_words
 
 BAD_CONFIG = "CHANNEL_BAD_CONFIGURATION"
 RECEIPT_PATH = "/conversation/v1/projects/{project_id}/apps/{app_id}/relay-receipts"
@@ -128,7 +129,9 @@ class ConversationApiDriver:
                 return failed(m.message_id, BAD_CONFIG, str(exc))
             return SendResult(m.message_id, "retry", "CHANNEL_FAILURE", str(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return SendResult(m.message_id, "retry", "CHANNEL_FAILURE", f"upstream: {exc!r}")
+            return SendResult(
+                m.message_id, "retry", "CHANNEL_FAILURE", f"upstream: {failure_words(exc)}"
+            )
         return await self._outcome(m, status, payload)
 
     async def _post(self, body: dict[str, Any]) -> tuple[int, Any]:

@@ -17,6 +17,7 @@ import msgspec
 
 from convbatch.channels.base import Outbound, SendResult, accepted, failed
 from convbatch.channels.pool import PooledHttp, error_text
+from convbatch.net.session import failure_words
 
 RECEIPT_PATH = "/conversation/v1/projects/{project_id}/apps/{app_id}/http-receipts"
 
@@ -82,7 +83,8 @@ class HttpDriver:
                 self.settings.url, http_body(m, self._receipt_url(m)), headers
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return SendResult(m.message_id, "retry", "CHANNEL_FAILURE", f"http channel: {exc!r}")
+            detail = f"http channel: {failure_words(exc)}"
+            return SendResult(m.message_id, "retry", "CHANNEL_FAILURE", detail)
         if 200 <= status < 300:
             return accepted(m.message_id)
         detail = f"http channel answered {error_text(status, payload)}"

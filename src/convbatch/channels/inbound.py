@@ -35,6 +35,7 @@ from convbatch.engine.receipts import Receipt, apply_receipts
 from convbatch.errors import InvalidArgument, NotFound, Unauthenticated
 from convbatch.services import Services, services_of
 
+MAX_SIGNATURE_AGE_S = 300  # a signed receipt older or newer than this is a replay, or a bad clock
 RECEIPT_STATUSES = ("QUEUED_ON_CHANNEL", "DELIVERED", "READ", "FAILED")
 TOKEN_HEADER = "x-receipt-token"
 RETRY_AFTER_S = 1
@@ -50,6 +51,16 @@ class HttpReceipt(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     message_id: str
     status: Literal["QUEUED_ON_CHANNEL", "DELIVERED", "READ", "FAILED"]
     reason: ReceiptReason | None = None
+
+
+def signed_recently(headers: Any, now_s: float) -> bool:
+    """The signature's timestamp is within MAX_SIGNATURE_AGE_S of now: a captured receipt
+    cannot be replayed later."""
+    try:
+        signed_at = int(headers.get(signing.TIMESTAMP, ""))
+    except ValueError:
+        return False
+    return abs(now_s - signed_at) <= MAX_SIGNATURE_AGE_S
 
 
 def verify_signature(secret: str, body: bytes, headers: Any) -> bool:
@@ -105,6 +116,10 @@ async def relay_receipts(request: Request) -> Response:
     secrets = _settings_of(app, "conversation_api", "callback_secret")
     if not any(verify_signature(s, body, request.headers) for s in secrets):
         raise Unauthenticated("Missing or invalid webhook signature")
+    if not signed_recently(request.headers, services.clock.now().timestamp()):
+        raise Unauthenticated(
+            f"Signature timestamp is more than {MAX_SIGNATURE_AGE_S} s away from now"
+        )
     report = _delivery_report(body)
     # Other callbacks (submit notifications, inbound messages, ...) are of no use here.
     status = report.get("status") if report else None

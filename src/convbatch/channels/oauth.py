@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
+import msgspec
+
+from convbatch.net.session import failure_words, read_capped
 
 # Renew this long before expiry, or after this share of the lifetime for short-lived tokens.
 REFRESH_MARGIN_S = 60.0
@@ -91,14 +94,19 @@ async def _fetch(
             data={"grant_type": "client_credentials"},
             headers={"Authorization": _basic(key)},
             timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=False,
         ) as reply:
-            body = await reply.json(content_type=None) if reply.content_length != 0 else {}
+            raw, _cut = await read_capped(reply)
             status = reply.status
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        raise TokenError(f"token request to {url} failed: {exc!r}", permanent=False) from exc
+        body = msgspec.json.decode(raw) if raw.strip() else {}
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        words = failure_words(exc)
+        raise TokenError(f"token request failed: {words}", permanent=False) from exc
+    except msgspec.DecodeError:
+        body = None
     if status >= 400 or not isinstance(body, dict) or "access_token" not in body:
-        detail = body.get("error_description") if isinstance(body, dict) else None
-        # 5xx and 429 may pass; anything else means the key or the URL is wrong.
+        # 5xx and 429 may pass; anything else means the key or the URL is wrong. The reply's
+        # body is not repeated: the URL is the tenant's, the reason is read by the tenant.
         permanent = status < 500 and status != 429
-        raise TokenError(f"token endpoint answered {status}: {detail or body!r}", permanent)
+        raise TokenError(f"token endpoint answered {status} without a token", permanent)
     return str(body["access_token"]), float(body.get("expires_in") or 3600)

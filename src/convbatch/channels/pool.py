@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
+
+from convbatch.net.session import guarded_session, read_capped
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,8 +28,7 @@ class PooledHttp:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.concurrency)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+            self._session = guarded_session(self.concurrency, self.timeout)
         return self._session
 
     async def each(self, items: Sequence[T], work: Callable[[T], Awaitable[R]]) -> list[R]:
@@ -43,11 +45,15 @@ class PooledHttp:
         self, url: str, body: Any, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], Any]:
         """POST ``body`` as JSON; the status, headers (lower-cased names) and the decoded reply
-        (None if not JSON)."""
+        (None if not JSON, or larger than the reply cap)."""
         async with self.session().post(
-            url, data=_encode(body), headers={**JSON_HEADERS, **(headers or {})}
+            url,
+            data=_encode(body),
+            headers={**JSON_HEADERS, **(headers or {})},
+            allow_redirects=False,
         ) as reply:
-            raw = await reply.read()
+            raw, cut = await read_capped(reply)
+            raw = b"" if cut else raw
             try:
                 payload = msgspec.json.decode(raw) if raw else None
             except msgspec.DecodeError:
@@ -60,9 +66,11 @@ class PooledHttp:
             self._session = None
 
 
-def error_text(status: int, payload: Any) -> str:
-    """A one-line account of an error reply, from the Sinch error envelope when there is one."""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):
-        return f"{status} {error.get('status', '')}: {error.get('message', '')}".strip()
-    return f"{status}: {str(payload)[:300]}" if payload is not None else str(status)
+def error_text(status: int, payload: Any = None) -> str:
+    """A one-line account of an error reply in our own words: the status code and its name.
+    The reply's body is never repeated, since a tenant reads these lines and the URL is the
+    tenant's choice."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)

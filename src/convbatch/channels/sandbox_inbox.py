@@ -81,7 +81,7 @@ async def sandbox_messages(request: Request, project_id: str) -> Response:
     services = services_of(request)
     params = request.query_params
     size = page_size(params.get("page_size"), default=100, maximum=1000)
-    after = decode_token(params.get("page_token"), "sandbox", 2)
+    after = decode_token(params.get("page_token"), "sandbox", 2, (int, str))
     async with services.db.read() as conn:
         app = await require_app(conn, project_id, request.path_params["app_id"])
         found = await list_inbox(conn, app.id, size, after, params.get("batch_id"))

@@ -22,6 +22,7 @@ from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps.repository import get_app
 from convbatch.batches import repository as repo
+from convbatch.batches.message_limits import check_message
 from convbatch.batches.render import Template
 from convbatch.batches.schemas import BatchOptions, RecipientAndParam
 from convbatch.batches.validate import check_against_app, check_options, split_error
@@ -54,6 +55,7 @@ def check_request(req: SendMessageRequest) -> None:
             "recipient", "DISPATCH_ONLY sends must address the recipient with identified_by"
         )
     check_options(req.ttl, req.callback_url, req.channel_properties)
+    check_message(req.message)
     if len(_encode(req.conversation_metadata or {})) > MAX_CONVERSATION_METADATA:
         raise InvalidArgument.field(
             "conversation_metadata", f"longer than {MAX_CONVERSATION_METADATA} characters as JSON"

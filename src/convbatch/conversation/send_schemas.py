@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from convbatch.batches.schemas import MessageContentType, ProcessingStrategy, StringMap
+from convbatch.batches.schemas import MessageContentType, ProcessingStrategy
+from convbatch.limits import PropertyMap
 from convbatch.schemas.app_message import AppMessage
 from convbatch.schemas.common import ConversationChannel, Recipient, StrictStruct
 
@@ -21,7 +22,7 @@ class SendMessageRequest(StrictStruct, kw_only=True):
     message: AppMessage
     callback_url: str | None = None
     channel_priority_order: list[ConversationChannel] | None = None
-    channel_properties: StringMap | None = None
+    channel_properties: PropertyMap | None = None
     # Unlike a batch's, a single send's message metadata is an opaque string.
     message_metadata: Annotated[str, Meta(max_length=MAX_MESSAGE_METADATA)] | None = None
     conversation_metadata: dict[str, Any] | None = None

@@ -7,8 +7,10 @@ beside the writer. PostgreSQL gets one pool for both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -32,6 +34,19 @@ def async_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+
+
+def create_private_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (mode 0600): it holds the
+    access key hashes and every tenant's data. SQLite gives its WAL files the same mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_engine(url: str, begin: str, pool_size: int) -> AsyncEngine:
@@ -60,6 +75,7 @@ class Database:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
+            create_private_file(self.url)
             self.writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", pool_size=1)
             self.reader = _sqlite_engine(self.url, "BEGIN", pool_size=4)
         else:

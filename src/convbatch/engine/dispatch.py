@@ -241,6 +241,9 @@ class Dispatcher(LaneHooks):
             self.outstanding[d.row.app_id] -= 1
         self._room.set()
 
+    def now_ms(self) -> int:
+        return now_ms(self.clock)
+
     def lease_ok(self, d: Decision) -> bool:
         """Whether the message is certainly still ours: its claim's lease, or the last renewal
         that extended it, has not run out."""

@@ -55,6 +55,9 @@ class LaneHooks:
     def lease_ok(self, d: Decision) -> bool:
         raise NotImplementedError
 
+    def now_ms(self) -> int:
+        raise NotImplementedError
+
     async def record(self, group: list[Decision]) -> None:
         raise NotImplementedError
 
@@ -118,6 +121,9 @@ class Lane:
             for d in group:
                 d.result = failed(d.row.id, "CHANNEL_CONFIGURATION_MISSING", text)
             return
+        started = self.hooks.now_ms()
+        for d in group:
+            d.started_ms = started
         ready = [d for d in group if self._keep(d)]
         if ready and setup.rate_limit:
             ready = await self.hooks.within_rate(ready, setup.rate_limit)

@@ -55,6 +55,7 @@ class Decision:
     result: SendResult | None = None
     lease_until: int = 0  # when the claim's lease ends unless renewed
     released: bool = False  # not sent after all (stopping, lease too short): back to the queue
+    started_ms: int | None = None  # when its lane began the attempt
 
 
 def candidates_for(

@@ -32,7 +32,9 @@ class RoundRecord:
         self.rows.append(FinishedMessage(
             d.row.id, state, self.now_ms if due is None else due,
             d.row.attempts if attempts is None else attempts, d.channel, d.identity,
-            d.contact_id, d.metadata, reason, description, delivery, self.now_ms,
+            d.contact_id, d.metadata, reason, description, delivery,
+            # When the attempt began (its rate-limit grant, if any), as a round's start was.
+            d.started_ms or self.now_ms,
         ))  # fmt: skip
 
     def _count(self, d: Decision, **changes: int) -> None:

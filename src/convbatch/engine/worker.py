@@ -25,6 +25,7 @@ from convbatch.engine.jobs import DEFAULT_LIMIT as JOBS_CHUNK
 from convbatch.engine.jobs import run_jobs_once
 from convbatch.engine.retry import RetryPolicy
 from convbatch.ids import new_ulid
+from convbatch.retention.prune import RETENTION_PERIOD_MS, prune_step
 from convbatch.services import Services
 
 log = structlog.get_logger(__name__)
@@ -70,6 +71,7 @@ class Engine:
             ("sandbox-receipts", settings.poll_ms, self._receipts),
             ("contacts-and-consents-jobs", settings.poll_ms, self._jobs),
             ("webhooks", settings.poll_ms, self._webhooks),
+            ("retention", RETENTION_PERIOD_MS, lambda: prune_step(self.services)),
         ]
         tasks = [asyncio.create_task(self._every(name, period, step), name=name)
                  for name, period, step in side]  # fmt: skip

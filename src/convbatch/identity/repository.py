@@ -8,7 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.db.tables import access_keys, projects, server_state
@@ -67,12 +67,40 @@ async def verify_key(conn: AsyncConnection, key_id: str, key_secret: str) -> str
     return str(row.project_id)
 
 
-async def load_or_create_state(conn: AsyncConnection, key: str, make: str) -> str:
-    """A server-wide value (e.g. the token signing key), created once and shared by processes."""
-    found = (
-        await conn.execute(select(server_state.c.value).where(server_state.c.key == key))
-    ).scalar()
-    if found is not None:
-        return str(found)
-    await conn.execute(insert(server_state).values(key=key, value=make))
-    return make
+async def forget_state(conn: AsyncConnection, key: str) -> None:
+    """Remove a server-wide value (such as the token signing key kept here by older versions,
+    now derived from the secret key instead)."""
+    await conn.execute(delete(server_state).where(server_state.c.key == key))
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    created_at: int
+    revoked_at: int | None
+
+
+async def list_keys(conn: AsyncConnection, project_id: str) -> list[KeyInfo]:
+    k = access_keys.c
+    query = select(k.id, k.created_at, k.revoked_at).where(k.project_id == project_id)
+    rows = await conn.execute(query.order_by(k.created_at, k.id))
+    return [KeyInfo(r.id, r.created_at, r.revoked_at) for r in rows]
+
+
+async def revoke_keys(
+    conn: AsyncConnection, project_id: str, key_ids: list[str] | None, now_ms: int
+) -> list[str]:
+    """Revoke the given live keys of the project (every live one with None); their ids."""
+    k = access_keys.c
+    query = select(k.id).where(k.project_id == project_id, k.revoked_at.is_(None))
+    if key_ids is not None:
+        query = query.where(k.id.in_(key_ids))
+    ids = [row.id for row in await conn.execute(query)]
+    if ids:
+        await conn.execute(update(access_keys).where(k.id.in_(ids)).values(revoked_at=now_ms))
+    return ids
+
+
+async def revoked_key_ids(conn: AsyncConnection) -> set[str]:
+    query = select(access_keys.c.id).where(access_keys.c.revoked_at.is_not(None))
+    return {row.id for row in await conn.execute(query)}

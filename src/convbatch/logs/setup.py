@@ -43,7 +43,11 @@ def _shared() -> list[Processor]:
 def _renderer(log_format: str) -> Processor:
     if log_format == "json":
         return structlog.processors.JSONRenderer()
-    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    # Plain tracebacks: the default one prints every frame's local variables, which in a
+    # request handler are headers (bearer tokens), decoded bodies and opened secrets.
+    return structlog.dev.ConsoleRenderer(
+        colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+    )
 
 
 def configure_logging(log_format: str = "console", level: str = "info") -> None:

@@ -5,6 +5,8 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from convbatch.limits import BoundedMap, Identity
+
 __all__ = [
     "CHANNELS",
     "CONTACT_LANGUAGES",
@@ -46,7 +48,7 @@ class StrictStruct(
 
 NonEmptyStr = Annotated[str, Meta(min_length=1)]
 
-StringMap = dict[str, str]
+StringMap = BoundedMap  # parameters, metadata, channel properties: capped keys and values
 
 # SINCH_CHAT appeared only on one outdated page and is deliberately left out.
 ConversationChannel = Literal[
@@ -71,14 +73,14 @@ class ChannelRecipientIdentity(StrictStruct, kw_only=True):
     """A recipient address on one channel."""
 
     channel: ConversationChannel
-    identity: NonEmptyStr
+    identity: Identity
 
 
 class ChannelIdentity(StrictStruct, kw_only=True):
     """A contact's address on one channel, as stored on contacts and in callbacks."""
 
     channel: ConversationChannel
-    identity: NonEmptyStr
+    identity: Identity
     # Only needed for channels whose identities are scoped per app (e.g. Messenger).
     app_id: str | None = None
 

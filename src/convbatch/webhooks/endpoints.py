@@ -10,6 +10,7 @@ from convbatch.api.auth import authenticated
 from convbatch.api.patch import update_mask
 from convbatch.api.wire import decode_json, json_response
 from convbatch.apps.service import require_app
+from convbatch.secrets.sealing import masked_webhook
 from convbatch.services import services_of
 from convbatch.webhooks import service
 from convbatch.webhooks.repository import webhooks_of_app
@@ -22,7 +23,7 @@ async def create_webhook(request: Request, project_id: str) -> Response:
     services = services_of(request)
     async with services.db.transaction() as conn:
         webhook = await service.create_webhook(conn, project_id, req, services.now_ms())
-    return json_response(webhook)
+    return json_response(masked_webhook(webhook))
 
 
 @authenticated
@@ -31,14 +32,14 @@ async def list_app_webhooks(request: Request, project_id: str) -> Response:
     async with services_of(request).db.read() as conn:
         await require_app(conn, project_id, app_id)
         found = await webhooks_of_app(conn, project_id, app_id)
-    return json_response(WebhookList(found))
+    return json_response(WebhookList([masked_webhook(w) for w in found]))
 
 
 @authenticated
 async def get_webhook(request: Request, project_id: str) -> Response:
     async with services_of(request).db.read() as conn:
         webhook = await service.require_webhook(conn, project_id, request.path_params["webhook_id"])
-    return json_response(webhook)
+    return json_response(masked_webhook(webhook))
 
 
 @authenticated
@@ -49,7 +50,7 @@ async def update_webhook(request: Request, project_id: str) -> Response:
         webhook = await service.update_webhook(
             conn, project_id, request.path_params["webhook_id"], patch, mask
         )
-    return json_response(webhook)
+    return json_response(masked_webhook(webhook))
 
 
 @authenticated

@@ -7,13 +7,15 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convbatch.db.tables import webhooks
+from convbatch.secrets.fields import webhook_leaves
+from convbatch.secrets.sealing import sealed_json
 from convbatch.webhooks.schemas import Webhook
 
 _decoder = msgspec.json.Decoder(Webhook)
 
 
 def _encode(webhook: Webhook) -> str:
-    return msgspec.json.encode(webhook).decode()
+    return sealed_json(webhook, webhook_leaves)
 
 
 async def insert_webhook(

@@ -8,6 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from convbatch.schemas.common import NonEmptyStr, StrictStruct
+from convbatch.secrets.sealing import reveal
 
 MAX_TARGET_LENGTH = 742
 MAX_WEBHOOKS_PER_APP = 5
@@ -53,6 +54,9 @@ class ClientCredentials(StrictStruct, kw_only=True):
     response_type: Annotated[str, Meta(max_length=64)] | None = None
     token_request_type: Literal["BASIC", "FORM"] | None = None
 
+    def __post_init__(self) -> None:
+        reveal(self, ("client_secret",))
+
 
 class Webhook(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
@@ -62,6 +66,10 @@ class Webhook(msgspec.Struct, kw_only=True, omit_defaults=True):
     triggers: list[WebhookTrigger]
     secret: str
     client_credentials: ClientCredentials | None = None
+
+    def __post_init__(self) -> None:
+        # Stored sealed (see secrets/); every reader, the sender included, gets it open.
+        reveal(self, ("secret",))
 
 
 class WebhookCreateRequest(StrictStruct, kw_only=True):

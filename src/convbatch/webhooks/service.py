@@ -10,6 +10,9 @@ from convbatch.api.patch import apply_changes, requested_changes
 from convbatch.apps.repository import lock_app
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.ids import new_ulid
+from convbatch.net.urls import check_outbound_url
+from convbatch.quotas import check_room_for_webhook
+from convbatch.secrets.sealing import restore_webhook
 from convbatch.webhooks import repository as repo
 from convbatch.webhooks.schemas import (
     MAX_WEBHOOKS_PER_APP,
@@ -23,10 +26,8 @@ _RESET = {"target_type": "DISMISS", "secret": "", "client_credentials": None}
 
 
 def check_target(target: str) -> None:
-    parsed = urlparse(target)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidArgument.field("target", f"'{target}' is not an http(s) URL")
-    host = parsed.hostname.lower()
+    check_outbound_url("target", target)
+    host = (urlparse(target).hostname or "").lower()
     # Pointing a webhook back at the Conversation API itself would make events loop.
     if host.startswith("conversation-api.") and host.endswith(".sinch.com"):
         raise InvalidArgument.field("target", "a Conversation API host cannot be a target")
@@ -47,6 +48,7 @@ async def create_webhook(
 ) -> Webhook:
     check_target(req.target)
     await check_room_on_app(conn, project_id, req.app_id)
+    await check_room_for_webhook(conn, project_id)
     webhook = Webhook(
         id=new_ulid(now_ms),
         app_id=req.app_id,
@@ -56,6 +58,7 @@ async def create_webhook(
         secret=req.secret or "",
         client_credentials=req.client_credentials,
     )
+    webhook = restore_webhook(webhook, None)  # a mask with nothing behind it is a 400
     await repo.insert_webhook(conn, project_id, webhook, now_ms)
     return webhook
 
@@ -80,6 +83,7 @@ async def update_webhook(
         webhook, changes, required=("app_id", "target", "triggers"), defaults=_RESET
     )
     updated.triggers = list(dict.fromkeys(updated.triggers))
+    updated = restore_webhook(updated, webhook)  # a secret sent back masked stays as stored
     check_target(updated.target)
     if updated.app_id != webhook.app_id:
         await check_room_on_app(conn, project_id, updated.app_id)

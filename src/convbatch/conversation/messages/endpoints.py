@@ -72,7 +72,7 @@ async def list_messages(request: Request, project_id: str) -> Response:
     params = request.query_params
     size = page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     filters = message_filter(request)
-    after = decode_token(params.get("page_token"), "messages", 3)
+    after = decode_token(params.get("page_token"), "messages", 3, (int, int, str))
     # Every message here was sent by an app; none came from a contact.
     if params.get("direction") == "TO_APP":
         return json_response(MessageList([], ""))

@@ -1,0 +1,1 @@
+"""Stored secrets: the operator's key, encryption at rest, and the write-only fields of schemas."""
