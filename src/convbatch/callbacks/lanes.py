@@ -1,7 +1,8 @@
 """Per-endpoint lanes: each endpoint has its own queue of claimed *chains* (a delivery and the
 later ones of the same message, sent in order) and at most ``per_target`` lanes sending from
-it, within ``concurrency`` lanes in all; so a slow or dead endpoint only ever occupies its own
-lanes."""
+it, at most ``per_project`` for one project's endpoints together, within ``concurrency`` lanes
+in all; so a slow or dead endpoint only ever occupies its own lanes, and a project with many
+slow endpoints only its share."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Lanes:
         self._spawn = spawn
         self._queues: dict[str, deque[list[Claim]]] = {}  # endpoint -> chains waiting
         self._running: Counter[str] = Counter()  # endpoint -> lanes sending
+        self._by_project: Counter[str] = Counter()  # project -> lanes sending
         self.closed = False
 
     def add(self, claims: list[Claim]) -> None:
@@ -48,17 +50,21 @@ class Lanes:
                 del self._queues[target]
                 continue
             room = min(self.settings.per_target, len(queue))
-            while queue and busy < self.settings.concurrency and self._running[target] < room:
+            project = queue[0][0].project_id if queue else ""
+            while (queue and busy < self.settings.concurrency and self._running[target] < room
+                   and self._by_project[project] < self.settings.per_project):  # fmt: skip
                 self._running[target] += 1
+                self._by_project[project] += 1
                 busy += 1
-                self._spawn(self._lane(target, queue), f"webhook-lane-{target}")
+                self._spawn(self._lane(target, project, queue), f"webhook-lane-{target}")
 
-    async def _lane(self, target: str, queue: deque[list[Claim]]) -> None:
+    async def _lane(self, target: str, project: str, queue: deque[list[Claim]]) -> None:
         try:
             while queue and not self.closed:
                 await self._send_chain(queue.popleft())
         finally:
             self._running[target] -= 1
+            self._by_project[project] -= 1
 
     def clear(self) -> None:
         self._queues.clear()

@@ -27,6 +27,7 @@ class Claim:
     payload: bytes
     secret: str | None = None
     skip: str | None = None  # why it must not be sent at all (webhook gone or dismissed)
+    project_id: str = ""  # whose delivery: a project's lanes together have a share of the total
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ class WebhookSettings:
     max_age_s: float = 24 * 3600.0  # retrying stops this long after the event (or a re-drive)
     per_target: int = 8  # requests in flight to one endpoint URL
     concurrency: int = 64  # requests in flight in total
+    per_project: int = 32  # requests in flight for one project's endpoints together
     prefetch: int = 512  # deliveries claimed ahead of sending, per sender
     lease_margin_s: float = 30.0  # a claim outlives its HTTP timeout by this much
     drain_s: float = 5.0  # on close, how long requests in flight may still finish

@@ -24,8 +24,8 @@ async def load_claims(conn: AsyncConnection, ids: list[str]) -> list[Claim]:
     if not ids:
         return []
     query = (
-        select(*d.c["id", "webhook_id", "app_id", "target", "order_key", "event_id", "attempts",
-                    "retry_since"], outbox_events.c.payload)
+        select(*d.c["id", "webhook_id", "app_id", "project_id", "target", "order_key", "event_id",
+                    "attempts", "retry_since"], outbox_events.c.payload)
         .join(outbox_events, outbox_events.c.id == d.c.event_id)
         .where(d.c.id.in_(ids))
     )  # fmt: skip
@@ -47,7 +47,7 @@ async def load_claims(conn: AsyncConnection, ids: list[str]) -> list[Claim]:
 
 def _claim(row: Any, hooks: dict[str, Webhook], owners: dict[str, App]) -> Claim:
     claim = Claim(row.id, row.target, row.target, row.order_key, row.event_id, row.attempts,
-                  row.retry_since, row.payload.encode())  # fmt: skip
+                  row.retry_since, row.payload.encode(), project_id=row.project_id)  # fmt: skip
     if row.webhook_id:
         hook = hooks.get(row.webhook_id)
         if hook is None:
