@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any, TypeVar
 
+import structlog
 import typer
 from rich.console import Console
 
@@ -94,10 +95,13 @@ def _configure_logging(settings: Settings) -> None:
         raise typer.BadParameter(str(exc), param_hint="CONVBATCH_LOG_FORMAT") from exc
 
 
-def print_outbound_policy() -> None:
+def print_outbound_policy(settings: Settings) -> None:
     from convbatch.net.policy import current_policy
 
     opened = current_policy().describe()
+    if settings.log_format == "json":  # every line of the output is a JSON log line
+        structlog.get_logger("convbatch.cli").info("outbound policy", opened=opened)
+        return
     console.print(
         f"Tenant URLs (webhooks, callback_url, drivers) may reach public addresses and: {opened} "
         "(CONVBATCH_OUTBOUND_ALLOW)",
@@ -125,7 +129,7 @@ def serve(
     tenant = with_db(settings.database_url, lambda d: bootstrap_if_empty(d, _now_ms()))
     if tenant is not None:
         print_bootstrap(tenant, settings.base_url)
-    print_outbound_policy()
+    print_outbound_policy(settings)
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
