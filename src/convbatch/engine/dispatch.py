@@ -76,6 +76,7 @@ class Dispatcher(LaneHooks):
         self._projects: dict[str, str] = {}
         self._turn = 0
         self._room = asyncio.Event()
+        self._capped = False  # the last cycle skipped apps that hold all they may
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- the loop ---------------------------------------------------------------------------
@@ -86,6 +87,7 @@ class Dispatcher(LaneHooks):
                    asyncio.create_task(self.marks.run(), name="attempt-marks")]  # fmt: skip
         try:
             while not stopping.is_set():
+                self._room.clear()  # set again by every record from here on
                 try:
                     claimed = await self.claim_once()
                 except Exception:
@@ -95,8 +97,9 @@ class Dispatcher(LaneHooks):
                         await asyncio.wait_for(stopping.wait(), 1)
                 if stopping.is_set():
                     break
-                if self.total_outstanding >= self.settings.max_outstanding:
-                    self._room.clear()
+                full = self.total_outstanding >= self.settings.max_outstanding
+                if full or (claimed == 0 and self._capped):
+                    # Due work waits for room that a record makes: claim again at once then.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._room.wait(), poll_s)
                 elif claimed == 0:
@@ -139,6 +142,7 @@ class Dispatcher(LaneHooks):
             await self._learn_projects(conn, queued)
         cap = self.settings.app_outstanding
         eligible = [(self._projects[a], a) for a in queued if self.outstanding[a] < cap]
+        self._capped = len(eligible) < len(queued)
         shares = fair_shares(eligible, budget, self._turn)
         self._turn += 1
         rows = await self._claim(shares, budget, now)
