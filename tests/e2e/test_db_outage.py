@@ -22,6 +22,9 @@ from tests.e2e.processes import Client, Cluster, create_tenant
 RECIPIENTS = 10_000
 WORKERS = 2
 OUTAGE_S = 10
+# The default lease: a worker's claims outlast the outage and its recovery, so no other worker
+# may take them over before their worker records what it sent.
+LEASE_MS = 30_000
 
 
 async def wait_received(receiver: CountingReceiver, count: int, timeout: float = 120) -> None:
@@ -49,7 +52,7 @@ async def test_processes_ride_out_a_database_outage(tmp_path: Path, guarantee: s
     with private_postgres() as pg:
         tenant = create_tenant(pg.url)
         async with counting_receiver(latency_s=0.005) as receiver:
-            with Cluster.running(pg.url, tmp_path, lease_ms=15_000) as cluster:
+            with Cluster.running(pg.url, tmp_path, lease_ms=LEASE_MS) as cluster:
                 api = cluster.server(engine=False, name="api")
                 workers = [cluster.worker(f"worker-{i}") for i in range(WORKERS)]
                 async with Client(api.url, tenant) as client:
