@@ -155,18 +155,11 @@ async def cancel(
     conn: AsyncConnection, project_id: str, req: CancelBatchRequest, now_ms: int
 ) -> list[str]:
     """Cancel what the request names; ids that do not exist or cannot be cancelled are ignored,
-    as the API promises a 200 whatever the outcome."""
-    ids = [*([req.batch_id] if req.batch_id else []), *(req.batch_ids or [])]
-    key = req.metadata_key or req.metadataKey
-    value = req.metadata_value if req.metadata_value is not None else req.metadataValue
-    if not ids and key is None:
-        raise InvalidArgument.field(
-            "batch_id", "give batch_id, batch_ids, or metadata_key with metadata_value"
-        )
-    if key is not None:
-        if value is None:
-            raise InvalidArgument.field("metadata_value", "required with metadata_key")
-        ids += await repo.batch_ids_by_metadata(conn, project_id, key, value)
+    as the API promises a 200 whatever the outcome (a request that names nothing included)."""
+    ids = req.named_ids()
+    metadata = req.named_metadata()
+    if metadata is not None:
+        ids += await repo.batch_ids_by_metadata(conn, project_id, *metadata)
     cancelled = await repo.cancel_scheduled(conn, project_id, sorted(set(ids)), now_ms)
     await emit_status(conn, cancelled, "CANCELLED", datetime.fromtimestamp(now_ms / 1000, _UTC))
     await repo.record_cancel_request(
