@@ -13,6 +13,7 @@ from convbatch.schemas.common import ConversationChannel, Recipient
 StringMap = dict[str, str]
 ProcessingStrategy = Literal["DEFAULT", "DISPATCH_ONLY"]
 MessageContentType = Literal["CONTENT_UNKNOWN", "CONTENT_MARKETING", "CONTENT_NOTIFICATION"]
+MetadataUpdateStrategy = Literal["REPLACE", "MERGE_PATCH"]
 BatchStatusName = Literal["READY", "SCHEDULED", "PROCESSED", "CANCELLED"]
 MAX_RECIPIENTS = 1000
 
@@ -42,6 +43,8 @@ class BatchOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     correlation_id: Annotated[str, Meta(max_length=128)] | None = None
     message_content_type: MessageContentType | None = None
     queue: Literal["NORMAL_PRIORITY", "HIGH_PRIORITY"] | None = None
+    # Accepted and kept as the single send does; it matters only for conversation metadata.
+    conversation_metadata_update_strategy: MetadataUpdateStrategy | None = None
     # Extension: values used when a recipient has no value for a placeholder.
     parameter_defaults: StringMap | None = None
     # Set only for single sends (messages:send, stored as a one-recipient batch): the caller's

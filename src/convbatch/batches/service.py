@@ -53,7 +53,8 @@ async def prepare_batch(
     """Validate ``req`` (reads only) and encode its rows."""
     check_request(req)
     app = await app_named_in_body(conn, project_id, req.app_id)
-    check_against_app(req.channel_priority_order, app)
+    recipients = [item.recipient for item in req.recipient_and_params]
+    check_against_app(req.channel_priority_order, app, recipients)
     send_after = effective_send_after(req.send_after, now)
 
     now_ms = epoch_ms(now)
