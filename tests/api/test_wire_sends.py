@@ -105,3 +105,26 @@ async def test_sdk_sends_with_update_strategy_and_is_refused_contact_ids_in_disp
     assert len(result["sent"].message_id) == 26
     refused = result["refused"]
     assert refused is not None and "recipient.contact_id" in str(refused)
+
+
+MAP_VALUE_CASES = {
+    "batch metadata value": (
+        {"batch_metadata": {"team": "a", "campaign": 1}}, "batch_metadata.campaign"),
+    "recipient parameter value": (
+        {"recipient_and_params": [{"recipient": sms("+1"), "parameters": {"a b": None}}]},
+        'recipient_and_params[0].parameters["a b"]'),
+    "template parameter value": (
+        {"message": {"template_message": {"channel_template": {"SMS": {
+            "template_id": "t", "parameters": {"ok": "x", "code": ["1"]}}}}}},
+        "message.template_message.channel_template.SMS.parameters.code"),
+    "message metadata value": (
+        {"message_metadata": {"source": {"nested": "x"}}}, "message_metadata.source"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(MAP_VALUE_CASES))
+async def test_errors_in_map_values_name_the_key(api, case):
+    fields, field = MAP_VALUE_CASES[case]
+    reply = await api.post("/messages", batch(api.tenant.app_id, 1, **fields))
+    assert bad_field(reply) == field
+    assert field in reply.json()["error"]["message"]

@@ -13,6 +13,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from convbatch.api.map_keys import name_map_keys
 from convbatch.errors import InvalidArgument, PayloadTooLarge, UnsupportedMediaType
 from convbatch.services import services_of
 
@@ -31,12 +32,13 @@ def field_path(raw: str) -> str:
     return raw[1:] if raw.startswith(".") else raw
 
 
-def validation_error(exc: msgspec.ValidationError) -> InvalidArgument:
+def validation_error(exc: msgspec.ValidationError, body: bytes = b"") -> InvalidArgument:
     text = str(exc)
     match = _PATH.match(text)
     # Errors at the top level of the body carry no location.
     path = field_path(match["path"]) if match else ""
     message = match["msg"] if match else text
+    path = name_map_keys(path, message, body)
     missing = re.match(r"Object missing required field `([^`]+)`", message)
     if missing:
         where = f"{path}.{missing[1]}" if path else missing[1]
@@ -76,6 +78,6 @@ async def decode_json(request: Request, type_: type[T]) -> T:
     try:
         return msgspec.json.decode(body, type=type_)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, body) from None
     except msgspec.DecodeError as exc:
         raise InvalidArgument(f"Malformed JSON: {exc}") from None
