@@ -21,5 +21,14 @@ OPERATIONS = [
                      ("batch_id", "Only this batch's messages (extension)", False),
                      ("channel", "Only messages sent on this channel", False),
                      ("start_time", "Accepted at or after (RFC 3339)", False),
-                     ("end_time", "Accepted before (RFC 3339)", False))),
+                     ("end_time", "Accepted before (RFC 3339)", False),
+                     ("contact_id", "Only messages to this contact", False),
+                     ("channel_identity", "Only messages to this identity", False),
+                     ("conversation_id", "Only this conversation's (none are kept)", False),
+                     ("only_recipient_originated", "true: only messages from contacts", False),
+                     ("direction", "TO_APP or TO_CONTACT", False),
+                     ("messages_source", "CONVERSATION_SOURCE or DISPATCH_SOURCE", False),
+                     ("view", "WITH_METADATA (default) or WITHOUT_METADATA", False)),
+              description="Newest first by accept_time; one batch's messages in recipient "
+              "order."),
 ]  # fmt: skip
