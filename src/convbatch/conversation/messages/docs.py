@@ -13,7 +13,8 @@ OPERATIONS = [
               responses={"404": "The app does not exist in this project"}),
     Operation("GET", f"{P}/messages/{{message_id}}", "One sent message and where it stands",
               "Messages (Conversation API)", None, ConversationMessage,
-              description="batch_id, message_index, status, delivery_status and reason are "
+              description="message_status is where the message stands; batch_id and "
+              "message_index (batch messages only), status, delivery_status and reason are "
               "extensions."),
     Operation("GET", f"{P}/messages", "Sent messages, a page at a time",
               "Messages (Conversation API)", None, MessageList,
