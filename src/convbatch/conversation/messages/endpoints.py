@@ -37,6 +37,17 @@ async def _views(
     return [message_view(row, modes[row.app_id], batches.get(row.batch_id)) for row in rows]
 
 
+async def message_views(
+    conn: AsyncConnection, project_id: str, rows: Sequence[Row], view: str | None
+) -> list[ConversationMessage]:
+    """The rows as messages; ``view`` WITHOUT_METADATA blanks their metadata."""
+    views = await _views(conn, project_id, rows)
+    if view == "WITHOUT_METADATA":
+        for one in views:
+            one.metadata = ""
+    return views
+
+
 @authenticated
 async def get_message(request: Request, project_id: str) -> Response:
     message_id = request.path_params["message_id"]
@@ -113,17 +124,14 @@ async def list_messages(request: Request, project_id: str) -> Response:
     params = request.query_params
     size = page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     after = decode_token(params.get("page_token"), "messages-newest", 3)
-    with_metadata = _choice(params, "view", _VIEWS) != "WITHOUT_METADATA"
+    view = _choice(params, "view", _VIEWS)
     if _matches_nothing(params):
         return json_response(MessageList([], ""))
     async with services_of(request).db.read() as conn:
         filters = await message_filter(conn, project_id, params)
         key = None if after is None else (int(after[0]), str(after[1]), int(after[2]))
         rows = await repo.list_message_rows(conn, project_id, filters, key, size + 1)
-        views = await _views(conn, project_id, rows[:size])
-    if not with_metadata:
-        for view in views:
-            view.metadata = ""
+        views = await message_views(conn, project_id, rows[:size], view)
     next_token = ""
     if len(rows) > size:
         last = rows[size - 1]
