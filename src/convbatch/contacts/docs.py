@@ -2,6 +2,7 @@
 
 from convbatch.api.openapi import CONVERSATION_PREFIX as P
 from convbatch.api.openapi import MASK, PAGE, Operation
+from convbatch.contacts.conflicts import ChannelProfileRequest, IdentityConflicts
 from convbatch.contacts.schemas import Contact, ContactCreateRequest, ContactList, ContactPatch
 
 OPERATIONS = [
@@ -18,4 +19,10 @@ OPERATIONS = [
               "Contacts (Conversation API)", ContactPatch, Contact, query=MASK),
     Operation("DELETE", f"{P}/contacts/{{contact_id}}", "Delete a contact",
               "Contacts (Conversation API)"),
+    Operation("GET", f"{P}/contacts:identityConflicts", "Identities several contacts carry",
+              "Contacts (Conversation API)", None, IdentityConflicts, query=PAGE),
+    Operation("POST", f"{P}/contacts:getChannelProfile", "A recipient's channel profile",
+              "Contacts (Conversation API)", ChannelProfileRequest, None,
+              description="No channel convbatch drives keeps profiles: a known app gets 404.",
+              responses={"404": "No profile is available"}),
 ]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from convbatch.api.openapi import CONVERSATION_PREFIX as P
 from convbatch.api.openapi import PAGE, Operation
+from convbatch.conversation.messages.last import LastMessagesRequest
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
 from convbatch.conversation.send_schemas import SendMessageRequest, SendMessageResponse
 
@@ -32,4 +33,7 @@ OPERATIONS = [
                      ("view", "WITH_METADATA (default) or WITHOUT_METADATA", False)),
               description="Newest first by accept_time; one batch's messages in recipient "
               "order."),
+    Operation("POST", f"{P}/messages:fetch-last-message",
+              "The newest message of each channel identity or contact",
+              "Messages (Conversation API)", LastMessagesRequest, MessageList),
 ]  # fmt: skip
