@@ -15,6 +15,7 @@ from convbatch.consents.endpoints import routes as consent_routes
 from convbatch.console import console_routes
 from convbatch.contacts.conflicts import routes as contact_identity_routes
 from convbatch.contacts.endpoints import routes as contact_routes
+from convbatch.contacts.merge import routes as contact_merge_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
 from convbatch.conversation.messages.last import routes as last_message_routes
 from convbatch.conversation.send import routes as send_routes
@@ -29,6 +30,7 @@ conversation_routes: list[BaseRoute] = [
     *webhook_routes,
     *consent_routes,
     *contact_identity_routes,
+    *contact_merge_routes,
     *contact_routes,
     *send_routes,
     *message_routes,

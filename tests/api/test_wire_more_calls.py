@@ -99,3 +99,45 @@ async def test_sdk_last_messages_conflicts_and_profile(settings):
     [conflict] = result["conflicts"]
     assert conflict.identity == "+46700000029" and len(conflict.contact_ids) == 2
     assert "404" in str(result["profile_error"]) or "NOT_FOUND" in str(result["profile_error"])
+
+
+async def test_merge_folds_the_source_into_the_destination(api):
+    dest = await contact(api, "+46700000001")
+    body = {
+        "channel_identities": [{"channel": "SMS", "identity": "+46700000001"},
+                               {"channel": "WHATSAPP", "identity": "+46700000002"}],
+        "language": "EN_US", "email": "s@example.com", "channel_priority": ["WHATSAPP"],
+    }  # fmt: skip
+    source = (await conv(api).post("/contacts", body)).json()
+    reply = await conv(api).post(
+        f"/contacts/{dest}:merge", {"source_id": source["id"], "strategy": "MERGE"}
+    )
+    assert reply.status_code == 200, reply.text
+    merged = reply.json()
+    assert merged["id"] == dest and merged["email"] == "s@example.com"
+    assert [(c["channel"], c["identity"]) for c in merged["channel_identities"]] == [
+        ("SMS", "+46700000001"), ("WHATSAPP", "+46700000002")]  # fmt: skip
+    assert merged["channel_priority"] == ["WHATSAPP"]
+    assert (await conv(api).get(f"/contacts/{source['id']}")).status_code == 404
+    assert (await conv(api).get("/contacts:identityConflicts")).json()["conflicts"] == []
+    assert (
+        bad_field(await conv(api).post(f"/contacts/{dest}:merge", {"source_id": dest}))
+        == "source_id"
+    )
+    missing = await conv(api).post(f"/contacts/{dest}:merge", {"source_id": source["id"]})
+    assert missing.status_code == 404
+
+
+def sdk_merge(client: SinchClient) -> Any:
+    contacts = client.conversation.contacts
+    ids = [contacts.create(channel_identities=[{"channel": "SMS", "identity": f"+4670000000{n}"}],
+                           language="EN_US").id for n in range(2)]  # fmt: skip
+    return ids, contacts.merge_contact(destination_id=ids[0], source_id=ids[1])
+
+
+async def test_sdk_merges_contacts(settings):
+    tenant = await make_tenant(settings)
+    with LiveServer(settings) as server:
+        ids, merged = await asyncio.to_thread(sdk_merge, sdk_client(server, tenant))
+    assert merged.id == ids[0]
+    assert sorted(c.identity for c in merged.channel_identities) == ["+46700000000", "+46700000001"]
