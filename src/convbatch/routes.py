@@ -16,6 +16,7 @@ from convbatch.console import console_routes
 from convbatch.contacts.conflicts import routes as contact_identity_routes
 from convbatch.contacts.endpoints import routes as contact_routes
 from convbatch.contacts.merge import routes as contact_merge_routes
+from convbatch.conversation.messages.changes import routes as message_change_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
 from convbatch.conversation.messages.last import routes as last_message_routes
 from convbatch.conversation.send import routes as send_routes
@@ -34,6 +35,7 @@ conversation_routes: list[BaseRoute] = [
     *contact_routes,
     *send_routes,
     *message_routes,
+    *message_change_routes,
     *last_message_routes,
     *receipt_routes,
     *sandbox_routes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sinch import SinchClient
@@ -12,6 +13,7 @@ from convbatch.db.tables import messages
 from tests.api.builders import batch, sms
 from tests.api.conversation_client import conv
 from tests.api.test_sdk import make_tenant, sdk_client
+from tests.integration.helpers import FAST
 from tests.support import LiveServer
 
 
@@ -79,3 +81,56 @@ async def test_sdk_reads_back_single_send_metadata(settings):
         fetched = await asyncio.to_thread(sdk_round_trip, sdk_client(server, tenant), tenant.app_id)
     assert fetched.metadata == "order=17"
     assert fetched.processing_mode == "CONVERSATION"
+
+
+async def test_update_and_delete_a_message_that_left_the_queue(api):
+    reply = await api.post("/messages", batch(api.tenant.app_id, 2))
+    batch_id = reply.json()["batch_id"]
+    first, second = (await conv(api).get("/messages", batch_id=batch_id)).json()["messages"]
+    path = conv(api).url(f"/messages/{first['id']}")
+    # Still queued: the engine owns it.
+    queued = await api.client.patch(path, json={"metadata": "x"}, headers=api.auth)
+    assert queued.status_code == 400
+    assert queued.json()["error"]["status"] == "FAILED_PRECONDITION"
+    await set_state(api, first["id"], state="SENT", channel="SMS", identity="+1",
+                    metadata=first["metadata"])  # fmt: skip
+    changed = await api.client.patch(path, json={"metadata": "order=18"}, headers=api.auth)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["metadata"] == "order=18"
+    assert (await conv(api).get(f"/messages/{first['id']}")).json()["metadata"] == "order=18"
+    assert (await api.client.delete(path, headers=api.auth)).json() == {}
+    assert (await conv(api).get(f"/messages/{first['id']}")).status_code == 404
+    assert (await api.client.delete(path, headers=api.auth)).status_code == 404
+    listed = (await conv(api).get("/messages", batch_id=batch_id)).json()["messages"]
+    assert [m["id"] for m in listed] == [second["id"]]
+    assert (await api.get(f"/messages/{batch_id}")).json()["counts"]["total"] == 2
+
+
+def sdk_update_delete(client: SinchClient, app_id: str) -> dict[str, Any]:
+    messages_api = client.conversation.messages
+    identities = [{"channel": "SMS", "identity": "+46700000009"}]
+    sent = messages_api.send_text_message(app_id=app_id, text="Hi", recipient_identities=identities)
+    updated = None
+    for _ in range(200):  # refused while queued; the engine sends it within a few polls
+        try:
+            updated = messages_api.update(sent.message_id, metadata="changed")
+            break
+        except Exception:
+            time.sleep(0.05)
+    messages_api.delete(sent.message_id)
+    try:
+        messages_api.get(sent.message_id)
+        gone = False
+    except Exception:
+        gone = True
+    return {"updated": updated, "gone": gone}
+
+
+async def test_sdk_updates_and_deletes_a_message(settings):
+    tenant = await make_tenant(settings)
+    with LiveServer(settings.with_(**FAST)) as server:
+        result = await asyncio.to_thread(
+            sdk_update_delete, sdk_client(server, tenant), tenant.app_id
+        )
+    assert result["updated"].metadata == "changed"
+    assert result["gone"]

@@ -2,6 +2,7 @@
 
 from convbatch.api.openapi import CONVERSATION_PREFIX as P
 from convbatch.api.openapi import PAGE, Operation
+from convbatch.conversation.messages.changes import MessagePatch
 from convbatch.conversation.messages.last import LastMessagesRequest
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
 from convbatch.conversation.send_schemas import SendMessageRequest, SendMessageResponse
@@ -36,4 +37,11 @@ OPERATIONS = [
     Operation("POST", f"{P}/messages:fetch-last-message",
               "The newest message of each channel identity or contact",
               "Messages (Conversation API)", LastMessagesRequest, MessageList),
+    Operation("PATCH", f"{P}/messages/{{message_id}}", "Replace a sent message's metadata",
+              "Messages (Conversation API)", MessagePatch, ConversationMessage,
+              description="Only for messages that have left the queue (else 400)."),
+    Operation("DELETE", f"{P}/messages/{{message_id}}", "Forget a sent message",
+              "Messages (Conversation API)",
+              description="Only for messages that have left the queue (else 400); batch counts "
+              "stay as they were."),
 ]  # fmt: skip

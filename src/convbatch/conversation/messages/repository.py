@@ -16,7 +16,7 @@ _COLUMNS = (
     messages.c.id, messages.c.app_id, messages.c.batch_id, messages.c.idx, messages.c.payload,
     messages.c.state, messages.c.channel, messages.c.identity, messages.c.delivery_status,
     messages.c.reason_code, messages.c.reason_description, messages.c.created_at,
-    messages.c.updated_at,
+    messages.c.updated_at, messages.c.metadata.label("stored_metadata"),
     batches.c.request.label("batch_request"),
 )  # fmt: skip
 

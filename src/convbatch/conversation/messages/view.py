@@ -90,6 +90,14 @@ def _message_status(row: Row) -> MessageStatus | None:
     return MessageStatus(status=status, event_time=event_time, reason=reason)
 
 
+def _metadata(row: Row, computed: str) -> str:
+    """What the engine stored when the message left the queue (the same text, or what an
+    update set since); before that, what it will send."""
+    stored = getattr(row, "stored_metadata", None)
+    left_queue = row.state not in ("QUEUED", "SCHEDULED", "SENDING")
+    return stored if left_queue and stored is not None else computed
+
+
 def _rfc3339(ms: int) -> str:
     return to_rfc3339(datetime.fromtimestamp(ms / 1000, tz=UTC))
 
@@ -118,7 +126,7 @@ def message_view(row: Row, app_mode: str, batch: BatchContext | None) -> Convers
         channel_identity=identity,
         contact_id=parts["recipient"].get("contact_id") or "",
         conversation_id="",
-        metadata=parts["metadata"],
+        metadata=_metadata(row, parts["metadata"]),
         accept_time=_rfc3339(row.created_at),
         processing_mode="DISPATCH" if parts["dispatch"] else app_mode,
         injected=False,
