@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-smoke install install-test clean
+.PHONY: run test lint bench bench-smoke install install-test node-deps clean
 
 $(BIN)/convbatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,23 @@ $(VENV)/.test-deps: $(BIN)/convbatch
 install: $(BIN)/convbatch
 install-test: $(VENV)/.test-deps
 
+# The official Node SDK for tests/e2e/test_node_sdk.py, exactly as locked; reinstalled only when
+# the lock file changes. Without npm the Node suite is skipped (CI installs npm first).
+NODE_STAMP := tests/node/node_modules/.installed
+$(NODE_STAMP): tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s $(NODE_STAMP); \
+	else echo "npm not found: the Node SDK suite will be skipped"; fi
+
 # Loopback is opened so webhooks and http channels can reach a developer's local receiver
 # (tenants' URLs are otherwise refused there; see "Security" in the README).
 run: install
 	CONVBATCH_OUTBOUND_ALLOW="$${CONVBATCH_OUTBOUND_ALLOW-127.0.0.0/8,::1}" $(BIN)/convbatch serve
 
-test: install-test
+test: install-test node-deps
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest
 

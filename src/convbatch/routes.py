@@ -13,8 +13,12 @@ from convbatch.channels.inbound import routes as receipt_routes
 from convbatch.channels.sandbox_inbox import routes as sandbox_routes
 from convbatch.consents.endpoints import routes as consent_routes
 from convbatch.console import console_routes
+from convbatch.contacts.conflicts import routes as contact_identity_routes
 from convbatch.contacts.endpoints import routes as contact_routes
+from convbatch.contacts.merge import routes as contact_merge_routes
+from convbatch.conversation.messages.changes import routes as message_change_routes
 from convbatch.conversation.messages.endpoints import routes as message_routes
+from convbatch.conversation.messages.last import routes as last_message_routes
 from convbatch.conversation.send import routes as send_routes
 from convbatch.docs import docs_routes, openapi_endpoint
 from convbatch.health import healthz
@@ -26,9 +30,13 @@ conversation_routes: list[BaseRoute] = [
     *app_routes,
     *webhook_routes,
     *consent_routes,
+    *contact_identity_routes,
+    *contact_merge_routes,
     *contact_routes,
     *send_routes,
     *message_routes,
+    *message_change_routes,
+    *last_message_routes,
     *receipt_routes,
     *sandbox_routes,
     *delivery_routes,

@@ -120,13 +120,30 @@ async def test_cancel_is_recorded(api):
     assert len(rows) == 1 and rows[0].cancelled == 1 and batch_id in rows[0].request
 
 
-async def test_cancel_rejects_bad_bodies(api):
-    for body in ({}, {"batch_id": 5}, {"metadata_key": "k"}, {"nonsense": "x"}):
+async def test_cancel_accepts_camel_case_ids(api):
+    one, two, three = await scheduled(api), await scheduled(api), await scheduled(api)
+    assert (await api.delete("/messages", {"batchId": one})).json() == {}
+    reply = await api.delete("/messages", {"batchIds": [two, three]})
+    assert reply.status_code == 200 and reply.json() == {}
+    for batch_id in (one, two, three):
+        assert (await api.get(f"/messages/{batch_id}")).json()["status"] == "CANCELLED"
+
+
+async def test_cancel_that_names_nothing_answers_200_and_cancels_nothing(api):
+    batch_id = await scheduled(api, wave="9")
+    bodies = ({}, {"batch_id": 5}, {"metadata_key": "wave"}, {"nonsense": "x"}, [], "text",
+              {"batch_ids": [7, None]}, {"metadataValue": "9"})  # fmt: skip
+    for body in bodies:
         reply = await api.delete("/messages", body)
-        assert reply.status_code == 400, body
+        assert reply.status_code == 200 and reply.json() == {}, body
+    assert (await api.get(f"/messages/{batch_id}")).json()["status"] == "SCHEDULED"
+
+
+async def test_cancel_refuses_a_body_that_is_not_json(api):
+    for content in (b"{oops", b"", b"batch_id=1"):
+        reply = await api.client.request(
+            "DELETE", api.url("/messages"), content=content,
+            headers={**api.auth, "Content-Type": "application/json"},
+        )  # fmt: skip
+        assert reply.status_code == 400, content
         assert reply.json()["error"]["status"] == "INVALID_ARGUMENT"
-    reply = await api.client.request(
-        "DELETE", api.url("/messages"), content=b"{oops",
-        headers={**api.auth, "Content-Type": "application/json"},
-    )  # fmt: skip
-    assert reply.status_code == 400

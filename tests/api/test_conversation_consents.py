@@ -29,12 +29,17 @@ async def test_insert_is_idempotent_and_audited_once(api):
         assert await opted_out_lists(conn, api.tenant.app_id, "+462") == set()
     reply = await conv(api).get(f"/apps/{api.tenant.app_id}/consents/identities/+461")
     assert reply.status_code == 200, reply.text
-    records = reply.json()["records"]
+    # The SDKs' AuditRecordsList: {identity: {identity}, audit_records}.
+    assert reply.json()["identity"] == {"identity": "+461"}
+    records = reply.json()["audit_records"]
     assert [r["list_type"] for r in records] == ["OPT_OUT_ALL", "OPT_OUT_MARKETING"]
     first = records[0]
     assert first["origin"] == "ORIGIN_API" and first["operation"] == "OPERATION_INSERT"
     assert first["project_id"] == api.project and first["app_id"] == api.tenant.app_id
-    assert first["identity"] == "+461"
+    # The identity's + may arrive encoded in the path, or as a space.
+    for spelled in ("%2B461", "%20461"):
+        again = await conv(api).get(f"/apps/{api.tenant.app_id}/consents/identities/{spelled}")
+        assert again.json()["audit_records"] == records
     assert parse_rfc3339(first["datetime"]) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -44,9 +49,11 @@ async def test_list_pages_through_identities(api):
     await opt_out(api, "+999", "OPT_OUT_ALL")
     path = f"/apps/{api.tenant.app_id}/consents/OPT_OUT_NOTIFICATION"
     first = (await conv(api).get(path, page_size=3)).json()
-    assert first["identities"] == ["+460", "+461", "+462"] and first["total_size"] == 5
+    assert first["identities"] == [{"identity": f"+46{n}"} for n in range(3)]
+    assert first["total_size"] == 5
     second = (await conv(api).get(path, page_size=3, page_token=first["next_page_token"])).json()
-    assert second == {"identities": ["+463", "+464"], "next_page_token": "", "total_size": 5}
+    assert second == {"identities": [{"identity": "+463"}, {"identity": "+464"}],
+                      "next_page_token": "", "total_size": 5}  # fmt: skip
 
 
 async def test_bad_list_type_and_foreign_or_unknown_app(api):
@@ -67,7 +74,7 @@ async def test_lists_are_per_app_and_go_with_the_app(api):
     first_list = (await client.get(f"/apps/{api.tenant.app_id}/consents/OPT_OUT_ALL")).json()
     assert first_list["identities"] == []
     assert (await client.get(f"/apps/{second}/consents/OPT_OUT_ALL")).json()["identities"] == [
-        "+461"
+        {"identity": "+461"}
     ]
     await client.delete(f"/apps/{second}")
     async with api.db.read() as conn:

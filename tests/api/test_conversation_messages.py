@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import update
@@ -55,6 +56,7 @@ async def test_engine_results_appear_on_the_message(api):
 
 async def test_list_pages_and_filters(api):
     first_batch = await send_batch(api, 4)
+    await asyncio.sleep(0.005)  # accepted in a later millisecond
     second_batch = await send_batch(api, 1)
     seen, token = [], ""
     for _ in range(3):
@@ -65,7 +67,8 @@ async def test_list_pages_and_filters(api):
         seen += [(m["batch_id"], m["message_index"]) for m in page["messages"]]
         token = page["next_page_token"]
     assert token == ""
-    assert seen == [(first_batch, i) for i in range(4)] + [(second_batch, 0)]
+    # Newest first by acceptance; one batch's messages in recipient order.
+    assert seen == [(second_batch, 0)] + [(first_batch, i) for i in range(4)]
     assert (await conv(api).get("/messages", app_id="01ARZ3NDEKTSV4RRFFQ69G5FAV")).json() == {
         "messages": [], "next_page_token": ""
     }  # fmt: skip

@@ -107,3 +107,20 @@ async def test_trigger_lookups(api):
         assert await webhooks_for(conn, api.project, app_id, "CONTACT_CREATE") == []
         project_wide = await project_webhooks_for(conn, api.project, "CONTACT_CREATE")
     assert [w.id for w in project_wide] == [contacts.json()["id"]]
+
+
+async def test_triggers_are_optional_on_create(api):
+    client = conv(api)
+    body = hook(api.tenant.app_id)
+    del body["triggers"]
+    reply = await client.post("/webhooks", body)
+    assert reply.status_code == 200, reply.text
+    webhook = reply.json()
+    assert webhook["triggers"] == []
+    assert (await client.get(f"/webhooks/{webhook['id']}")).json()["triggers"] == []
+    # Given, they must name at least one trigger, as on update.
+    assert bad_field(await client.post("/webhooks", hook(api.tenant.app_id, triggers=[]))) == (
+        "triggers"
+    )
+    added = await client.patch(f"/webhooks/{webhook['id']}", {"triggers": ["MESSAGE_DELIVERY"]})
+    assert added.json()["triggers"] == ["MESSAGE_DELIVERY"]

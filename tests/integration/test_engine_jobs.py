@@ -146,7 +146,7 @@ async def test_consents_insert_is_idempotent(api):
         assert done["status"] == "PROCESSED" and done["counts"]["sent"] == sent
     assert await count(api, consents) == 2 and await count(api, consent_audit) == 2
     path = f"/apps/{app_id}/consents/identities/+46720000001"
-    audit = (await conv(api).get(path)).json()["records"]
+    audit = (await conv(api).get(path)).json()["audit_records"]
     assert [(r["origin"], r["list_type"]) for r in audit] == [("ORIGIN_API", "OPT_OUT_ALL")]
     results = [json.loads(i.result) for i in await items(api, first["batch_id"])]
     assert results == [{"inserted": True}, {"inserted": False}, {"inserted": True}]

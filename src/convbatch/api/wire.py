@@ -14,6 +14,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from convbatch.api.map_keys import name_map_keys
 from convbatch.api.strict_json import check_json_shape, too_deep
 from convbatch.errors import (
     InvalidArgument,
@@ -38,12 +39,13 @@ def field_path(raw: str) -> str:
     return raw[1:] if raw.startswith(".") else raw
 
 
-def validation_error(exc: msgspec.ValidationError) -> InvalidArgument:
+def validation_error(exc: msgspec.ValidationError, body: bytes = b"") -> InvalidArgument:
     text = str(exc)
     match = _PATH.match(text)
     # Errors at the top level of the body carry no location.
     path = field_path(match["path"]) if match else ""
     message = match["msg"] if match else text
+    path = name_map_keys(path, message, body)
     missing = re.match(r"Object missing required field `([^`]+)`", message)
     if missing:
         where = f"{path}.{missing[1]}" if path else missing[1]
@@ -107,6 +109,6 @@ def decode_json_body(body: bytes, type_: type[T]) -> T:
     except RecursionError:
         raise too_deep() from None
     except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, body) from None
     except msgspec.DecodeError as exc:
         raise InvalidArgument(f"Malformed JSON: {exc}") from None

@@ -22,8 +22,8 @@ OPERATIONS = [
     Operation(
         "DELETE", f"{P}/messages", "Cancel scheduled batches by id, ids or metadata", TAG,
         CancelBatchRequest, None,
-        description="Always answers 200 for a valid body; only batches still waiting for their "
-        "send_after are cancelled.",
+        description="Always answers 200 for a JSON body, even one that names nothing; only "
+        "batches still waiting for their send_after are cancelled.",
     ),
     Operation(
         "GET", f"{P}/messages", "Statuses of the batches whose metadata matches", TAG,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
@@ -12,7 +14,7 @@ from convbatch import metrics
 from convbatch.api.auth import authenticated
 from convbatch.api.wire import decode_json, decode_json_body, json_response, read_json_body
 from convbatch.batches import service
-from convbatch.batches.schemas import CancelBatchRequest, SendBatchRequest, SendBatchResponse
+from convbatch.batches.schemas import SendBatchRequest, SendBatchResponse, cancel_request_from
 from convbatch.db.wakeup import notify
 from convbatch.services import services_of
 
@@ -43,7 +45,8 @@ async def send_batch(request: Request, project_id: str) -> Response:
 
 @authenticated
 async def cancel_batches(request: Request, project_id: str) -> Response:
-    req = await decode_json(request, CancelBatchRequest)
+    # Any JSON answers 200; only a body that is not JSON at all is refused.
+    req = cancel_request_from(await decode_json(request, Any))
     services = services_of(request)
     async with services.db.transaction() as conn:
         await service.cancel(conn, project_id, req, services.now_ms())

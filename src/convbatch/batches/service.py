@@ -52,7 +52,8 @@ async def prepare_batch(
     """Validate ``req`` (reads only) and encode its rows."""
     check_request(req)
     app = await app_named_in_body(conn, project_id, req.app_id)
-    check_against_app(req.channel_priority_order, app)
+    recipients = [item.recipient for item in req.recipient_and_params]
+    check_against_app(req.channel_priority_order, app, recipients)
     await check_room_for_messages(conn, project_id, len(req.recipient_and_params))
     send_after = effective_send_after(req.send_after, now)
 
@@ -158,18 +159,11 @@ async def cancel(
     conn: AsyncConnection, project_id: str, req: CancelBatchRequest, now_ms: int
 ) -> list[str]:
     """Cancel what the request names; ids that do not exist or cannot be cancelled are ignored,
-    as the API promises a 200 whatever the outcome."""
-    ids = [*([req.batch_id] if req.batch_id else []), *(req.batch_ids or [])]
-    key = req.metadata_key or req.metadataKey
-    value = req.metadata_value if req.metadata_value is not None else req.metadataValue
-    if not ids and key is None:
-        raise InvalidArgument.field(
-            "batch_id", "give batch_id, batch_ids, or metadata_key with metadata_value"
-        )
-    if key is not None:
-        if value is None:
-            raise InvalidArgument.field("metadata_value", "required with metadata_key")
-        ids += await repo.batch_ids_by_metadata(conn, project_id, key, value)
+    as the API promises a 200 whatever the outcome (a request that names nothing included)."""
+    ids = req.named_ids()
+    metadata = req.named_metadata()
+    if metadata is not None:
+        ids += await repo.batch_ids_by_metadata(conn, project_id, *metadata)
     cancelled = await repo.cancel_scheduled(conn, project_id, sorted(set(ids)), now_ms)
     await emit_status(conn, cancelled, "CANCELLED", datetime.fromtimestamp(now_ms / 1000, _UTC))
     await repo.record_cancel_request(

@@ -68,14 +68,28 @@ def _recipient_problem(index: int, recipient: Recipient, dispatch_only: bool) ->
         )
 
 
-def check_against_app(channel_priority_order: Sequence[str] | None, app: App) -> None:
-    """Every channel of a send's priority order must be configured on its app."""
+def check_against_app(
+    channel_priority_order: Sequence[str] | None,
+    app: App,
+    recipients: Sequence[Recipient] = (),
+    recipient_path: str = "recipient_and_params[{}].recipient",
+) -> None:
+    """Every channel of a send's priority order must be configured on its app, and an app in
+    DISPATCH mode (which keeps no contacts) takes only ``identified_by`` recipients."""
     configured = set(app.channels())
     for position, channel in enumerate(channel_priority_order or []):
         if channel not in configured:
             raise InvalidArgument.field(
                 f"channel_priority_order[{position}]",
                 f"channel {channel} is not configured on app {app.id}",
+            )
+    if app.processing_mode != "DISPATCH":
+        return
+    for index, recipient in enumerate(recipients):
+        if recipient.contact_id is not None:
+            raise InvalidArgument.field(
+                recipient_path.format(index) + ".contact_id",
+                f"app {app.id} is in DISPATCH mode: address recipients with identified_by",
             )
 
 

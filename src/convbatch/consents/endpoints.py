@@ -11,6 +11,7 @@ from convbatch.api.paging import page_size
 from convbatch.api.wire import json_response
 from convbatch.apps.service import require_app
 from convbatch.consents import service
+from convbatch.contacts.identities import phone_plus
 from convbatch.services import services_of
 
 DEFAULT_PAGE_SIZE = 10
@@ -36,7 +37,8 @@ async def identity_audit(request: Request, project_id: str) -> Response:
     app_id = request.path_params["app_id"]
     async with services_of(request).db.read() as conn:
         await require_app(conn, project_id, app_id)
-        records = await service.audit_records(conn, app_id, request.path_params["identity"])
+        identity = phone_plus(request.path_params["identity"])
+        records = await service.audit_records(conn, app_id, identity)
     return json_response(records)
 
 

@@ -12,8 +12,12 @@ Origin = Literal["ORIGIN_API", "ORIGIN_MO"]
 Operation = Literal["OPERATION_INSERT", "OPERATION_UPDATE", "OPERATION_DELETE"]
 
 
+class ConsentIdentity(msgspec.Struct):
+    identity: str
+
+
 class ConsentIdentities(msgspec.Struct):
-    identities: list[str]
+    identities: list[ConsentIdentity]
     next_page_token: str
     total_size: int
 
@@ -24,9 +28,11 @@ class ConsentAuditRecord(msgspec.Struct, kw_only=True):
     list_type: ListType
     project_id: str
     app_id: str
-    identity: str
     datetime: str
 
 
 class ConsentAuditRecords(msgspec.Struct):
-    records: list[ConsentAuditRecord]
+    """The audit trail of one identity, shaped as the SDKs' AuditRecordsList."""
+
+    identity: ConsentIdentity
+    audit_records: list[ConsentAuditRecord]

@@ -15,6 +15,7 @@ from convbatch.consents.schemas import (
     ConsentAuditRecord,
     ConsentAuditRecords,
     ConsentIdentities,
+    ConsentIdentity,
 )
 from convbatch.errors import InvalidArgument
 
@@ -63,7 +64,7 @@ async def identities_page(
     )
     next_token = encode_token(kind, [found[size - 1]]) if len(found) > size else ""
     total = await repo.count_identities(conn, app_id, list_type)
-    return ConsentIdentities(found[:size], next_token, total)
+    return ConsentIdentities([ConsentIdentity(one) for one in found[:size]], next_token, total)
 
 
 async def audit_records(conn: AsyncConnection, app_id: str, identity: str) -> ConsentAuditRecords:
@@ -74,9 +75,8 @@ async def audit_records(conn: AsyncConnection, app_id: str, identity: str) -> Co
             list_type=row.list_type,
             project_id=row.project_id,
             app_id=row.app_id,
-            identity=row.identity,
             datetime=to_rfc3339(datetime.fromtimestamp(row.created_at / 1000, tz=UTC)),
         )
         for row in await repo.audit_rows(conn, app_id, identity)
     ]
-    return ConsentAuditRecords(records)
+    return ConsentAuditRecords(ConsentIdentity(identity), records)

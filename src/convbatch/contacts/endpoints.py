@@ -11,6 +11,7 @@ from convbatch.api.paging import page_size
 from convbatch.api.patch import update_mask
 from convbatch.api.wire import decode_json, json_response
 from convbatch.contacts import service
+from convbatch.contacts.identities import phone_plus
 from convbatch.contacts.schemas import ContactCreateRequest, ContactPatch
 from convbatch.errors import InvalidArgument, NotFound
 from convbatch.schemas.common import CHANNELS
@@ -38,6 +39,8 @@ def list_filters(request: Request) -> dict[str, str | None]:
     if (channel is None) != (identity is None):
         missing = "identity" if identity is None else "channel"
         raise InvalidArgument.field(missing, "channel and identity must be given together")
+    if identity is not None:
+        identity = phone_plus(identity)
     return {"external_id": params.get("external_id"), "channel": channel, "identity": identity}
 
 

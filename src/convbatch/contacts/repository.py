@@ -146,3 +146,27 @@ async def contact_ids_by_identity(
         .distinct()
     )
     return [row.contact_id for row in await conn.execute(query)]
+
+
+async def shared_identities(
+    conn: AsyncConnection, project_id: str, after: str | None, limit: int
+) -> list[tuple[str, str, str]]:
+    """(identity, channel, contact id) of the identities that more than one of the project's
+    contacts carry, by identity, for the first ``limit`` such identities after ``after``."""
+    ci = contact_identities.c
+    shared = (
+        select(ci.identity)
+        .where(ci.project_id == project_id, *([] if after is None else [ci.identity > after]))
+        .group_by(ci.identity)
+        .having(func.count(ci.contact_id.distinct()) > 1)
+        .order_by(ci.identity)
+        .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(ci.identity, ci.channel, ci.contact_id)
+        .where(ci.project_id == project_id, ci.identity.in_(select(shared.c.identity)))
+        .order_by(ci.identity, ci.channel, ci.contact_id)
+        .distinct()
+    )
+    return [(row.identity, row.channel, row.contact_id) for row in await conn.execute(query)]

@@ -83,7 +83,9 @@ def prepare(project_id: str, req: SendMessageRequest, now: datetime) -> Prepared
         callback_url=req.callback_url, channel_priority_order=req.channel_priority_order,
         ttl=req.ttl, channel_properties=req.channel_properties,
         correlation_id=req.correlation_id, message_content_type=req.message_content_type,
-        queue=req.queue, parameter_defaults=literal_placeholders(msgspec.to_builtins(req.message)),
+        queue=req.queue,
+        conversation_metadata_update_strategy=req.conversation_metadata_update_strategy,
+        parameter_defaults=literal_placeholders(msgspec.to_builtins(req.message)),
         single_message_metadata=req.message_metadata or "",
         single_conversation_metadata=req.conversation_metadata,
     )  # fmt: skip
@@ -116,7 +118,7 @@ async def send_message(request: Request, project_id: str) -> Response:
         app = await get_app(conn, project_id, req.app_id)
     if app is None:
         raise NotFound(f"App {req.app_id} not found")
-    check_against_app(req.channel_priority_order, app)
+    check_against_app(req.channel_priority_order, app, [req.recipient], "recipient")
     prepared = prepare(project_id, req, services.clock.now())
     async with services.db.transaction() as conn:
         await store(conn, prepared)

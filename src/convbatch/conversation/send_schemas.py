@@ -7,7 +7,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from convbatch.batches.schemas import MessageContentType, ProcessingStrategy
+from convbatch.batches.schemas import (
+    MessageContentType,
+    MetadataUpdateStrategy,
+    ProcessingStrategy,
+)
 from convbatch.limits import PropertyMap
 from convbatch.schemas.app_message import AppMessage
 from convbatch.schemas.common import ConversationChannel, Recipient, StrictStruct
@@ -30,7 +34,7 @@ class SendMessageRequest(StrictStruct, kw_only=True):
     ttl: str | None = None
     processing_strategy: ProcessingStrategy = "DEFAULT"
     correlation_id: Annotated[str, Meta(max_length=128)] | None = None
-    conversation_metadata_update_strategy: Literal["REPLACE", "MERGE_PATCH"] | None = None
+    conversation_metadata_update_strategy: MetadataUpdateStrategy | None = None
     message_content_type: MessageContentType | None = None
 
 

@@ -75,7 +75,8 @@ class Webhook(msgspec.Struct, kw_only=True, omit_defaults=True):
 class WebhookCreateRequest(StrictStruct, kw_only=True):
     app_id: NonEmptyStr
     target: Target
-    triggers: Triggers
+    # Optional (only the target is required): a webhook without triggers gets no callbacks.
+    triggers: Triggers | None = None
     target_type: TargetType | None = None
     secret: str | None = None
     client_credentials: ClientCredentials | None = None

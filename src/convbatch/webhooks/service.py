@@ -54,7 +54,7 @@ async def create_webhook(
         app_id=req.app_id,
         target=req.target,
         target_type=req.target_type or "DISMISS",
-        triggers=list(dict.fromkeys(req.triggers)),
+        triggers=list(dict.fromkeys(req.triggers or [])),
         secret=req.secret or "",
         client_credentials=req.client_credentials,
     )

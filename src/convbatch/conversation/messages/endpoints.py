@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,8 +13,9 @@ from starlette.routing import Route
 from convbatch.api.auth import authenticated
 from convbatch.api.paging import decode_token, encode_token, page_size
 from convbatch.api.wire import json_response
-from convbatch.apps.repository import get_app
+from convbatch.apps.repository import get_app, list_apps
 from convbatch.clock import epoch_ms, parse_rfc3339
+from convbatch.contacts.identities import phone_plus
 from convbatch.conversation.messages import repository as repo
 from convbatch.conversation.messages.schemas import ConversationMessage, MessageList
 from convbatch.conversation.messages.view import batch_context, message_view
@@ -34,6 +35,17 @@ async def _views(
         modes[app_id] = app.processing_mode if app is not None else "CONVERSATION"
     batches = {row.batch_id: batch_context(row.batch_request) for row in rows if row.batch_id}
     return [message_view(row, modes[row.app_id], batches.get(row.batch_id)) for row in rows]
+
+
+async def message_views(
+    conn: AsyncConnection, project_id: str, rows: Sequence[Row], view: str | None
+) -> list[ConversationMessage]:
+    """The rows as messages; ``view`` WITHOUT_METADATA blanks their metadata."""
+    views = await _views(conn, project_id, rows)
+    if view == "WITHOUT_METADATA":
+        for one in views:
+            one.metadata = ""
+    return views
 
 
 @authenticated
@@ -56,14 +68,54 @@ def _time_ms(name: str, raw: str | None) -> int | None:
         raise InvalidArgument.field(name, f"'{raw}' is not an RFC 3339 date-time") from None
 
 
-def message_filter(request: Request) -> repo.MessageFilter:
-    params = request.query_params
+_SOURCES = {"CONVERSATION_SOURCE": "CONVERSATION", "DISPATCH_SOURCE": "DISPATCH"}
+_VIEWS = ("WITH_METADATA", "WITHOUT_METADATA")
+_DIRECTIONS = ("TO_APP", "TO_CONTACT")
+
+
+def _choice(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> str | None:
+    value = params.get(name) or None
+    if value is not None and value not in allowed:
+        raise InvalidArgument.field(name, f"'{value}' is not one of {', '.join(allowed)}")
+    return value
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    value = (params.get(name) or "false").lower()
+    if value not in ("true", "false"):
+        raise InvalidArgument.field(name, f"'{value}' is not true or false")
+    return value == "true"
+
+
+async def message_filter(
+    conn: AsyncConnection, project_id: str, params: Mapping[str, str]
+) -> repo.MessageFilter:
+    source = _choice(params, "messages_source", _SOURCES)
+    dispatch_apps: tuple[str, ...] = ()
+    if source is not None:
+        apps = await list_apps(conn, project_id)
+        dispatch_apps = tuple(app.id for app in apps if app.processing_mode == "DISPATCH")
+    identity = params.get("channel_identity") or None
     return repo.MessageFilter(
         app_id=params.get("app_id") or None,
         batch_id=params.get("batch_id") or None,
         channel=params.get("channel") or None,
         start_ms=_time_ms("start_time", params.get("start_time")),
         end_ms=_time_ms("end_time", params.get("end_time")),
+        contact_id=params.get("contact_id") or None,
+        channel_identity=None if identity is None else phone_plus(identity),
+        mode=None if source is None else _SOURCES[source],
+        dispatch_apps=dispatch_apps,
+    )
+
+
+def _matches_nothing(params: Mapping[str, str]) -> bool:
+    """Every message here was sent by an app to a contact, in no conversation (convbatch keeps
+    none): asking for messages from contacts, or of a conversation, finds nothing."""
+    return (
+        _choice(params, "direction", _DIRECTIONS) == "TO_APP"
+        or _flag(params, "only_recipient_originated")
+        or bool(params.get("conversation_id"))
     )
 
 
@@ -71,19 +123,21 @@ def message_filter(request: Request) -> repo.MessageFilter:
 async def list_messages(request: Request, project_id: str) -> Response:
     params = request.query_params
     size = page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    filters = message_filter(request)
-    after = decode_token(params.get("page_token"), "messages", 3, (int, int, str))
-    # Every message here was sent by an app; none came from a contact.
-    if params.get("direction") == "TO_APP":
+    after = decode_token(params.get("page_token"), "messages-newest", 3, (int, str, int))
+    view = _choice(params, "view", _VIEWS)
+    if _matches_nothing(params):
         return json_response(MessageList([], ""))
     async with services_of(request).db.read() as conn:
-        key = None if after is None else (int(after[0]), int(after[1]), str(after[2]))
+        filters = await message_filter(conn, project_id, params)
+        key = None if after is None else (int(after[0]), str(after[1]), int(after[2]))
         rows = await repo.list_message_rows(conn, project_id, filters, key, size + 1)
-        views = await _views(conn, project_id, rows[:size])
+        views = await message_views(conn, project_id, rows[:size], view)
     next_token = ""
     if len(rows) > size:
         last = rows[size - 1]
-        next_token = encode_token("messages", [last.created_at, last.idx, last.id])
+        next_token = encode_token(
+            "messages-newest", [last.created_at, last.batch_id or last.id, last.idx]
+        )
     return json_response(MessageList(views, next_token))
 
 

@@ -1,5 +1,6 @@
 """Wire shapes of the message read endpoints. ``batch_id``, ``message_index``, ``status``,
-``delivery_status`` and ``reason`` are extensions that expose the engine's view."""
+``delivery_status`` and ``reason`` are extensions that expose the engine's view (a single send's
+carrier batch is not shown); ``message_status`` is the Conversation API's own field."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ class MessageReason(msgspec.Struct, kw_only=True):
     description: str
 
 
+class MessageStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Where the message stands, under the name and shape the SDKs' message types read."""
+
+    status: str
+    event_time: str
+    reason: str | None = None
+
+
 class ConversationMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     direction: Literal["TO_CONTACT"]
@@ -32,6 +41,7 @@ class ConversationMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
     accept_time: str
     processing_mode: str
     injected: bool
+    message_status: MessageStatus | None = None
     batch_id: str | None = None
     message_index: int | None = None
     status: str

@@ -20,6 +20,7 @@ from convbatch.conversation.messages.schemas import (
     ConversationMessage,
     MessageChannelIdentity,
     MessageReason,
+    MessageStatus,
 )
 
 _encode = msgspec.json.Encoder().encode
@@ -46,13 +47,19 @@ def _batch_parts(row: Row, entry: dict[str, Any], batch: BatchContext) -> dict[s
         rendered = batch.template.render(entry.get("parameters"), options.get("parameter_defaults"))
         # A recipient missing parameter values never got a message: show the template as is.
         app_message = options["message"] if isinstance(rendered, list) else rendered
-    metadata = merge_metadata(options.get("message_metadata"), entry.get("message_metadata"),
-                              row.batch_id)  # fmt: skip
+    single = "single_message_metadata" in options
+    if single:  # messages:send: the caller's metadata string as given, no _batch_id
+        metadata = options["single_message_metadata"] or ""
+    else:
+        merged = merge_metadata(options.get("message_metadata"), entry.get("message_metadata"),
+                                row.batch_id)  # fmt: skip
+        metadata = _encode(merged).decode()
     return {
         "app_message": app_message,
-        "metadata": _encode(metadata).decode(),
+        "metadata": metadata,
         "dispatch": options.get("processing_strategy") == "DISPATCH_ONLY",
         "recipient": entry.get("recipient") or {},
+        "single": single,
     }
 
 
@@ -63,7 +70,36 @@ def _single_parts(payload: dict[str, Any]) -> dict[str, Any]:
         "metadata": metadata if isinstance(metadata, str) else _encode(metadata).decode(),
         "dispatch": payload.get("processing_strategy") == "DISPATCH_ONLY",
         "recipient": payload.get("recipient") or {},
+        "single": True,
     }
+
+
+# Engine states as the Conversation API's message statuses, when no receipt says more.
+_STATUS_OF_STATE = {
+    "QUEUED": "QUEUED", "SCHEDULED": "QUEUED", "SENDING": "QUEUED",
+    "SENT": "QUEUED_ON_CHANNEL", "FAILED": "FAILED", "EXPIRED": "FAILED",
+}  # fmt: skip
+
+
+def _message_status(row: Row) -> MessageStatus | None:
+    status = row.delivery_status or _STATUS_OF_STATE.get(row.state)
+    if status is None:  # cancelled: it never reached a channel and never will
+        return None
+    reason = row.reason_code if status == "FAILED" and row.reason_code else None
+    event_time = _rfc3339(row.updated_at)
+    return MessageStatus(status=status, event_time=event_time, reason=reason)
+
+
+def _metadata(row: Row, computed: str) -> str:
+    """What the engine stored when the message left the queue (the same text, or what an
+    update set since); before that, what it will send."""
+    stored = getattr(row, "stored_metadata", None)
+    left_queue = row.state not in ("QUEUED", "SCHEDULED", "SENDING")
+    return stored if left_queue and stored is not None else computed
+
+
+def _rfc3339(ms: int) -> str:
+    return to_rfc3339(datetime.fromtimestamp(ms / 1000, tz=UTC))
 
 
 def message_view(row: Row, app_mode: str, batch: BatchContext | None) -> ConversationMessage:
@@ -82,6 +118,7 @@ def message_view(row: Row, app_mode: str, batch: BatchContext | None) -> Convers
     reason = None
     if row.reason_code:
         reason = MessageReason(code=row.reason_code, description=row.reason_description or "")
+    in_batch = row.batch_id is not None and not parts["single"]
     return ConversationMessage(
         id=row.id,
         direction="TO_CONTACT",
@@ -89,12 +126,13 @@ def message_view(row: Row, app_mode: str, batch: BatchContext | None) -> Convers
         channel_identity=identity,
         contact_id=parts["recipient"].get("contact_id") or "",
         conversation_id="",
-        metadata=parts["metadata"],
-        accept_time=to_rfc3339(datetime.fromtimestamp(row.created_at / 1000, tz=UTC)),
+        metadata=_metadata(row, parts["metadata"]),
+        accept_time=_rfc3339(row.created_at),
         processing_mode="DISPATCH" if parts["dispatch"] else app_mode,
         injected=False,
-        batch_id=row.batch_id,
-        message_index=row.idx if row.batch_id is not None else None,
+        message_status=_message_status(row),
+        batch_id=row.batch_id if in_batch else None,
+        message_index=row.idx if in_batch else None,
         status=row.state,
         delivery_status=row.delivery_status,
         reason=reason,
