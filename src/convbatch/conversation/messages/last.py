@@ -66,7 +66,7 @@ async def fetch_last_messages(request: Request, project_id: str) -> Response:
     named += [("contact_id", one) for one in req.contact_ids or []]
     size = page_size(None if req.page_size is None else str(req.page_size), DEFAULT_PAGE_SIZE,
                      MAX_PAGE_SIZE)  # fmt: skip
-    after = decode_token(req.page_token, "last-messages", 1)
+    after = decode_token(req.page_token, "last-messages", 1, (int,))
     start = 0 if after is None else int(after[0])
     params = _as_params(req)
     rows: list[Row] = []
