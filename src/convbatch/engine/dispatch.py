@@ -71,6 +71,7 @@ class Dispatcher(LaneHooks):
         self.marks: GroupWriter[str, set[str]] = GroupWriter(self._mark_attempts)
         self.lanes: dict[tuple[str, str], Lane] = {}
         self.outstanding: dict[str, int] = defaultdict(int)  # per app: claimed, not recorded
+        self.held: set[str] = set()  # ids claimed and not yet recorded: the leases we renew
         self.renewed: set[str] = set()  # the ids the last lease renewal extended
         self.renewed_until = 0
         self._projects: dict[str, str] = {}
@@ -163,6 +164,7 @@ class Dispatcher(LaneHooks):
         except BaseException:
             for row in rows:  # rolled back: none of them is ours
                 self.outstanding[row.app_id] -= 1
+                self.held.discard(row.id)
             raise
         return rows
 
@@ -178,6 +180,7 @@ class Dispatcher(LaneHooks):
                 )
                 taken[app_id] = len(got)
                 self.outstanding[app_id] += len(got)
+                self.held.update(row.id for row in got)
                 into.extend(got)
         return taken
 
@@ -243,6 +246,7 @@ class Dispatcher(LaneHooks):
         await self.recorder.record(group)
         for d in group:
             self.outstanding[d.row.app_id] -= 1
+            self.held.discard(d.row.id)
         self._room.set()
 
     def now_ms(self) -> int:
@@ -292,7 +296,7 @@ class Dispatcher(LaneHooks):
         now = now_ms(self.clock)
         until = now + self.settings.lease_ms
         async with self.db.transaction() as conn:
-            renewed = await queries.renew_leases(conn, self.owner, until)
+            renewed = await queries.renew_leases(conn, self.owner, list(self.held), until)
         self.renewed, self.renewed_until = renewed, until
 
 

@@ -64,15 +64,27 @@ async def claim_due_messages(
     return [ClaimedMessage.from_row(r) for r in (await conn.execute(sql, params)).all()]
 
 
-async def renew_leases(conn: AsyncConnection, owner: str, until_ms: int) -> set[str]:
-    """Extend every lease we still hold and return their ids (one that ran out but was not
-    taken back is still ours). A message waiting in a slow lane is then not taken over, and
-    sent a second time, by another worker while we are alive."""
+RENEW_CHUNK = 500  # ids per statement: well below every driver's parameter limit
+
+
+async def renew_leases(
+    conn: AsyncConnection, owner: str, ids: Sequence[str], until_ms: int
+) -> set[str]:
+    """Extend the leases of the messages we hold and return the ids still ours (one that ran
+    out but was not taken back is still ours). A message waiting in a slow lane is then not
+    taken over, and sent a second time, by another worker while we are alive. Only the ids the
+    dispatcher knows it holds are renewed: a claim whose commit reached the database but whose
+    answer was lost left rows nobody holds, and those must run out and be reaped."""
     sql = text(
-        "UPDATE messages SET lease_until = :until WHERE state = 'SENDING' AND lease_owner = :owner "
-        "RETURNING id"
-    )
-    return {row.id for row in await conn.execute(sql, {"until": until_ms, "owner": owner})}
+        "UPDATE messages SET lease_until = :until WHERE id IN :ids AND state = 'SENDING' "
+        "AND lease_owner = :owner RETURNING id"
+    ).bindparams(bindparam("ids", expanding=True))
+    renewed: set[str] = set()
+    for start in range(0, len(ids), RENEW_CHUNK):
+        chunk = list(ids[start : start + RENEW_CHUNK])
+        found = await conn.execute(sql, {"until": until_ms, "owner": owner, "ids": chunk})
+        renewed.update(row.id for row in found)
+    return renewed
 
 
 async def mark_attempts(
